@@ -1,0 +1,88 @@
+// MPI brick domain decomposition with LAMMPS-style six-swap ghost exchange.
+//
+// The cell is split in fractional coordinates into a Px×Py×Pz grid of subdomains (an MPI Cartesian
+// communicator). Ghost atoms are copies, within `ghost_cutoff` of a subdomain face, of atoms owned by the
+// neighbouring subdomains or periodic images of any atom. They are found by swaps in −x, +x, −y, +y, −z,
+// +z order (each later swap also forwards ghosts received earlier, which fills edges and corners), with
+// as many swaps per direction as the cutoff spans subdomains — a cutoff larger than the whole cell gives
+// several periodic images. One rank is the same code path: every swap is a periodic self-swap.
+//
+//   exchange():  migrate owned atoms to the rank whose subdomain holds them (wrapping periodic ones)
+//   borders():   rebuild the ghost lists and ghost atoms (ids, types, positions, ghost_shift)
+//   forward_positions(): refresh ghost x from owners (x_owner + box.shift(ghost_shift))
+//   forward(): copy any per-atom field (width values per atom) from owners to ghosts
+//   reverse(): sum any per-atom field from ghosts back into owners (ghost entries are left unchanged)
+#pragma once
+
+#include <mpi.h>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "engine/atoms.hpp"
+#include "engine/box.hpp"
+
+namespace e3md {
+
+class HaloExchange {
+ public:
+  // grid: {0,0,0} chooses the grid that minimises the ghost surface for this box; otherwise the
+  // product must equal the communicator size.
+  HaloExchange(MPI_Comm comm, const Box& box, std::array<int, 3> grid = {0, 0, 0});
+  ~HaloExchange();
+  HaloExchange(const HaloExchange&) = delete;
+  HaloExchange& operator=(const HaloExchange&) = delete;
+
+  MPI_Comm comm() const { return cart_; }
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  const std::array<int, 3>& grid() const { return grid_; }
+  const std::array<int, 3>& coords() const { return coords_; }
+  // Fractional bounds of this rank's subdomain along each axis.
+  double lo(int k) const { return lo_[static_cast<std::size_t>(k)]; }
+  double hi(int k) const { return hi_[static_cast<std::size_t>(k)]; }
+
+  // Must be called when the box changes shape (barostat) and before borders().
+  void set_box(const Box& box);
+  void set_ghost_cutoff(double cutoff) { ghost_cutoff_ = cutoff; }
+  double ghost_cutoff() const { return ghost_cutoff_; }
+
+  // Hands out the atoms of a whole structure (given on every rank) to their owners.
+  // types are indices into the species table; velocities may be empty.
+  void distribute(const std::vector<AtomId>& ids, const std::vector<int>& types,
+                  const std::vector<Vec3>& positions, const std::vector<Vec3>& velocities,
+                  const std::vector<Vec3i>& images, Atoms& atoms) const;
+
+  void exchange(Atoms& atoms);
+  void borders(Atoms& atoms);
+  void forward_positions(Atoms& atoms);
+  void forward(double* data, int width);
+  void forward(float* data, int width);
+  void reverse(double* data, int width);
+  void reverse(float* data, int width);
+  void reverse_forces(Atoms& atoms) { reverse(atoms.f.data()->data(), 3); }
+
+  // Sum over ranks.
+  double allreduce_sum(double value) const;
+  void allreduce_sum(double* values, int n) const;
+  // Bytes sent by this rank in forward()/reverse() since the last reset (communication model checks).
+  std::uint64_t bytes_sent() const { return bytes_sent_; }
+  void reset_bytes_sent() { bytes_sent_ = 0; }
+
+ private:
+  struct Impl;
+  Impl* impl_ = nullptr;
+  MPI_Comm cart_ = MPI_COMM_NULL;
+  int rank_ = 0;
+  int size_ = 1;
+  std::array<int, 3> grid_{{1, 1, 1}};
+  std::array<int, 3> coords_{{0, 0, 0}};
+  std::array<double, 3> lo_{{0, 0, 0}};
+  std::array<double, 3> hi_{{1, 1, 1}};
+  double ghost_cutoff_ = 0.0;
+  Box box_;
+  std::uint64_t bytes_sent_ = 0;
+};
+
+}  // namespace e3md
