@@ -38,14 +38,25 @@ if ! "$venv/bin/python" -c "import e3nn, nequip" >/dev/null 2>&1; then
   "$venv/bin/pip" install -q --no-deps e3nn==0.5.1 nequip==0.6.1 opt_einsum_fx==0.1.4 opt_einsum==3.3.0 \
     torch-runstats==0.2.0 torch-ema==0.3
 fi
-# Debian's torch calls itself 1.13.0a0, which nequip 0.6 rejects at import; it is 1.13.1.
+# Debian's torch calls itself 1.13.0a0, which nequip 0.6 rejects at import; it is 1.13.1. A .pth hook
+# corrects the string just before nequip is imported (Debian's own sitecustomize.py shadows ours).
 site=$("$venv/bin/python" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
-cat > "$site/sitecustomize.py" <<'PY'
-try:
-    import torch
-    if torch.__version__.startswith("1.13.0a0"):
-        torch.__version__ = "1.13.1"
-except ImportError:
-    pass
+cat > "$site/e3md_torch_version.py" <<'PY'
+import importlib.abc
+import sys
+
+
+class _FixTorchVersion(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "nequip":
+            import torch
+            if torch.__version__.startswith("1.13.0a0"):
+                torch.__version__ = "1.13.1"
+        return None
+
+
+sys.meta_path.insert(0, _FixTorchVersion())
 PY
+echo "import e3md_torch_version" > "$site/e3md_torch_version.pth"
+rm -f "$site/sitecustomize.py"
 "$venv/bin/python" -c "import e3nn, nequip, ase, MDAnalysis, spglib, h5py; print('e3md setup: python references ok')"
