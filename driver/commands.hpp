@@ -1,10 +1,20 @@
-// Each subcommand registers itself on the CLI app here; its callback does the work.
+// Subcommands register themselves: each driver/cmd_*.cpp defines a function that adds its subcommand to
+// the CLI app and a static CommandRegistrar naming it. The driver is an object library, so every
+// registrar linked into the executable runs.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
 namespace e3md {
 
+using CommandFactory = void (*)(CLI::App& app);
+
+struct CommandRegistrar {
+  // `order` sorts subcommands in --help (run 10, eval 20, build 30, analyze 40, model 50, ...).
+  CommandRegistrar(const char* name, int order, CommandFactory factory);
+};
+
+// Adds every registered subcommand to `app`, in order.
 void register_commands(CLI::App& app);
 
 }  // namespace e3md
