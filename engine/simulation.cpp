@@ -182,7 +182,7 @@ double Simulation::pressure() const {
   return (temperature() * dof() * units::boltz + virial_.trace()) / (3.0 * volume()) * units::nktv2p;
 }
 
-void Simulation::set_cell(const Mat3& cell_rows, bool remap) {
+void Simulation::set_cell(const Mat3& cell_rows, bool remap, bool rebuild) {
   const Box old = box_;
   box_.set_cell(cell_rows);
   if (remap) {
@@ -192,7 +192,7 @@ void Simulation::set_cell(const Mat3& cell_rows, bool remap) {
     }
   }
   halo_->set_box(box_);
-  force_rebuild_ = true;
+  if (rebuild) force_rebuild_ = true;
 }
 
 Structure Simulation::gather() const {

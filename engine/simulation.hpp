@@ -79,8 +79,10 @@ class Simulation {
   }
 
   // Replaces the cell (barostats, cell relaxation). With remap, owned positions keep their fractional
-  // coordinates. The next compute_forces() rebuilds ghosts and neighbor lists.
-  void set_cell(const Mat3& cell_rows, bool remap = true);
+  // coordinates. With rebuild, the next compute_forces() rebuilds ghosts and neighbor lists; without it
+  // (small barostat strains) ghosts follow the new cell through forward_positions() and the list is
+  // rebuilt by the usual skin check, as LAMMPS does.
+  void set_cell(const Mat3& cell_rows, bool remap = true, bool rebuild = true);
   void request_rebuild() { force_rebuild_ = true; }
 
   // Collective. Rank 0 gets the whole structure ordered by id (wrapped positions, velocities, images,
