@@ -1,0 +1,77 @@
+// Serial reader of H5MD trajectories (the layout io/h5md_writer.hpp writes; also plain H5MD 1.1 files with a
+// /particles/<group>/position element and a 3×3 or 3-vector box).
+//
+// Frames are read one at a time (memory: one frame). The number of frames is the writer's frames_written
+// counter when present, so a file whose writer died mid-frame reads up to its last complete frame.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/box.hpp"
+#include "engine/types.hpp"
+#include "io/h5md_hdf5.hpp"
+
+namespace e3md {
+
+struct H5mdFrame {
+  std::int64_t index = 0;
+  std::int64_t step = 0;
+  double time = 0.0;  // ps
+  Box box;
+  std::vector<Vec3> positions;   // Å, by global atom id
+  std::vector<Vec3i> images;     // empty when the file has no image element
+  std::vector<Vec3> velocities;  // Å/ps; filled only when requested and present
+  std::vector<Vec3> forces;      // eV/Å; filled only when requested and present
+};
+
+class H5mdReader {
+ public:
+  explicit H5mdReader(const std::string& path);
+  ~H5mdReader();
+  H5mdReader(const H5mdReader&) = delete;
+  H5mdReader& operator=(const H5mdReader&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::int64_t frames() const { return frames_; }
+  std::int64_t natoms() const { return natoms_; }
+  bool has_images() const { return image_.valid(); }
+  bool has_velocities() const { return velocity_.valid(); }
+  bool has_forces() const { return force_.valid(); }
+
+  // Species index of each atom and the names the indices refer to (empty names: the file had none,
+  // indices are then printed as "type<k>").
+  const std::vector<int>& species() const { return species_; }
+  const std::vector<std::string>& species_names() const { return species_names_; }
+  // Species name of atom i.
+  std::string species_name(std::size_t i) const;
+
+  std::vector<std::int64_t> steps() const;
+  std::vector<double> times() const;
+  // Names of the /observables the file records, and one observable over all frames.
+  std::vector<std::string> observable_names() const;
+  std::vector<double> observable(const std::string& name) const;
+
+  // Reads frame i (0 <= i < frames()). Reuses the vectors in `out` to avoid reallocation when streaming.
+  void read(std::int64_t i, H5mdFrame& out, bool velocities = false, bool forces = false) const;
+  H5mdFrame read(std::int64_t i) const;
+  Box read_box(std::int64_t i) const;
+
+ private:
+  void read_rows(const H5Handle& dset, std::int64_t frame, hid_t memtype, void* buf) const;
+
+  std::string path_;
+  std::int64_t frames_ = 0;
+  std::int64_t natoms_ = 0;
+  std::vector<int> species_;
+  std::vector<std::string> species_names_;
+  std::vector<std::string> observable_names_;
+  std::array<bool, 3> periodic_{{true, true, true}};
+  bool edges_are_matrix_ = true;
+  H5Handle file_;
+  H5Handle step_, time_, position_, image_, velocity_, force_, edges_;
+};
+
+}  // namespace e3md
