@@ -1,5 +1,6 @@
 #include "analysis/msd.hpp"
 
+#include <Eigen/Geometry>
 #include <cmath>
 
 #include "analysis/csv.hpp"

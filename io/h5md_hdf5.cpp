@@ -62,6 +62,7 @@ void write_attr_raw(hid_t obj, const std::string& name, hid_t type, hid_t space,
   }
   H5Handle a(check(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), file,
                    "creating attribute '" + name + "'"));
+  if (H5Sget_simple_extent_npoints(space) == 0) return;  // an empty list: the attribute alone says so
   check(H5Awrite(a.get(), type, buf), file, "writing attribute '" + name + "'");
 }
 
@@ -134,7 +135,7 @@ void write_attr(hid_t obj, const std::string& name, const std::vector<std::strin
                 const std::string& file) {
   H5Handle t = vlen_string_type();
   const hsize_t n = values.size();
-  H5Handle s(H5Screate_simple(1, &n, nullptr));
+  H5Handle s(n ? H5Screate_simple(1, &n, nullptr) : H5Screate(H5S_NULL));
   std::vector<const char*> p;
   for (const auto& v : values) p.push_back(v.c_str());
   write_attr_raw(obj, name, t.get(), s.get(), p.data(), file);
@@ -166,6 +167,7 @@ std::vector<std::string> read_string_array_attr(hid_t obj, const std::string& na
   H5Handle space(H5Aget_space(a.get()));
   const hssize_t n = H5Sget_simple_extent_npoints(space.get());
   std::vector<std::string> out;
+  if (n <= 0) return out;
   if (H5Tis_variable_str(ftype.get()) > 0) {
     H5Handle mtype = vlen_string_type();
     std::vector<char*> buf(static_cast<std::size_t>(n), nullptr);

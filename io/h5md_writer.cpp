@@ -271,7 +271,13 @@ void H5mdWriter::write_per_atom(hid_t dset, hid_t memtype, const void* buf, cons
 }
 
 void H5mdWriter::write_frame(const H5mdLocalFrame& fr) {
+  stage_frame(fr);
+  commit_frame();
+}
+
+void H5mdWriter::stage_frame(const H5mdLocalFrame& fr) {
   if (!file_.valid()) throw H5mdError(path_ + ": write_frame after close; reopen with H5mdWriter::append");
+  if (staged_) throw H5mdError(path_ + ": stage_frame twice without commit_frame");
   if (fr.observables.size() != options_.observables.size()) {
     throw H5mdError(path_ + ": frame has " + std::to_string(fr.observables.size()) + " observables, the file records " +
                     std::to_string(options_.observables.size()) + "; pass them in H5mdWriterOptions order");
@@ -352,15 +358,23 @@ void H5mdWriter::write_frame(const H5mdLocalFrame& fr) {
     H5Handle box = h5::open_group(file_.get(), "/particles/all/box", path_);
     h5::write_attr(box.get(), "boundary", b, path_);
   }
-  // Data first, then the counter: a crash between the two flushes loses only this frame.
+  // Data first, then the counter (commit_frame): a crash between the two flushes loses only this frame.
   H5Fflush(file_.get(), H5F_SCOPE_GLOBAL);
-  h5::write_attr(counter_group_.get(), kCounterAttr, t + 1, path_);
+  staged_ = true;
+}
+
+void H5mdWriter::commit_frame() {
+  if (!staged_) throw H5mdError(path_ + ": commit_frame without a staged frame");
+  h5::write_attr(counter_group_.get(), kCounterAttr, frames_ + 1, path_);
   H5Fflush(file_.get(), H5F_SCOPE_GLOBAL);
-  frames_ = t + 1;
+  ++frames_;
+  staged_ = false;
 }
 
 void H5mdWriter::close() {
   if (!file_.valid()) return;
+  // An uncommitted staged frame is dropped, so that readers trusting the extents (MDAnalysis) agree.
+  if (staged_) set_frames(frames_), staged_ = false;
   H5Fflush(file_.get(), H5F_SCOPE_GLOBAL);
   // MPI-IO files close only once every object in them is closed.
   for (auto& o : observables_) o.reset();

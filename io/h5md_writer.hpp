@@ -81,7 +81,12 @@ class H5mdWriter {
   ~H5mdWriter();
 
   // Writes one frame. Collective: every rank passes its owned atoms (possibly none).
+  // Equivalent to stage_frame + commit_frame.
   void write_frame(const H5mdLocalFrame& frame);
+  // The two halves of write_frame: stage writes and flushes the frame's data; commit raises frames_written
+  // and flushes. A process that dies in between leaves the frame invisible to readers. Collective.
+  void stage_frame(const H5mdLocalFrame& frame);
+  void commit_frame();
   // Flushes and closes the file (also done by the destructor). Collective.
   void close();
 
@@ -102,6 +107,7 @@ class H5mdWriter {
   std::int64_t natoms_ = 0;
   std::int64_t frames_ = 0;
   bool species_written_ = false;
+  bool staged_ = false;
   H5mdWriterOptions options_;
   H5Handle file_, dxpl_;
   H5Handle step_, time_, position_, image_, velocity_, force_, edges_, species_, counter_group_;

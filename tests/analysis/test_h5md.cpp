@@ -1,0 +1,152 @@
+// H5MD: crash safety (a writer killed with SIGKILL), append after a crash, bad files, and MDAnalysis reading
+// what e3md wrote.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+
+#include "io/h5md_reader.hpp"
+#include "support.hpp"
+
+namespace e3md {
+namespace {
+
+void run_crash_writer(const std::string& path, int complete, bool staged) {
+  const std::string cmd = std::string(E3MD_CRASH_WRITER) + " " + path + " " + std::to_string(complete) + " " +
+                          (staged ? "1" : "0") + " > /dev/null 2>&1";
+  const int st = std::system(cmd.c_str());
+  // The helper ends by SIGKILL: the shell reports 128 + 9.
+  ASSERT_TRUE(WIFEXITED(st)) << cmd;
+  ASSERT_EQ(WEXITSTATUS(st), 128 + SIGKILL) << cmd;
+}
+
+void expect_crash_frames(const std::string& path, int complete) {
+  H5mdReader r(path);
+  ASSERT_EQ(r.frames(), complete);
+  for (int f = 0; f < complete; ++f) {
+    const H5mdFrame fr = r.read(f);
+    EXPECT_EQ(fr.step, 100 * f);
+    for (int i = 0; i < 7; ++i) {
+      EXPECT_EQ(fr.positions[static_cast<std::size_t>(i)], Vec3(i + 0.5 * f, 0.25 * i, 1.0 * f));
+    }
+  }
+  EXPECT_EQ(r.observable("temperature").size(), static_cast<std::size_t>(complete));
+}
+
+class H5mdCrash : public ::testing::TestWithParam<bool> {};
+
+TEST_P(H5mdCrash, KilledWriterLeavesCompleteFramesAndAppendContinues) {
+  const std::string path = test::tmp_path(GetParam() ? "crash_staged.h5md" : "crash_between.h5md");
+  run_crash_writer(path, 4, GetParam());
+  expect_crash_frames(path, 4);
+  // Restart after the last complete frame: the staged (invisible) frame is discarded, no duplicates.
+  test::ensure_mpi();
+  {
+    auto w = H5mdWriter::append(MPI_COMM_SELF, path, 1000000);
+    EXPECT_EQ(w.frames_written(), 4);
+    std::vector<AtomId> ids{0, 1, 2, 3, 4, 5, 6};
+    std::vector<Vec3> x(7, Vec3(1, 2, 3));
+    H5mdLocalFrame fr;
+    fr.step = 400;
+    fr.time = 0.4;
+    fr.box = Box(Mat3::Identity() * 20.0, {true, true, true});
+    fr.nlocal = 7;
+    fr.ids = ids.data();
+    fr.positions = x.data();
+    fr.observables = {310.0};
+    w.write_frame(fr);
+  }
+  H5mdReader r(path);
+  ASSERT_EQ(r.frames(), 5);
+  EXPECT_EQ(r.steps(), (std::vector<std::int64_t>{0, 100, 200, 300, 400}));
+  EXPECT_EQ(r.read(4).positions[6], Vec3(1, 2, 3));
+  EXPECT_EQ(r.observable("temperature")[4], 310.0);
+  std::remove(path.c_str());
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, H5mdCrash, ::testing::Values(false, true),
+                         [](const auto& p) { return p.param ? std::string("mid_frame") : std::string("between_frames"); });
+
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const H5mdError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(H5mdBadInput, MissingTextTruncatedAndNonH5mdFilesGiveClearErrors) {
+  EXPECT_NE(error_of([] { H5mdReader r("/nonexistent/x.h5md"); }).find("cannot open"), std::string::npos);
+
+  const std::string text = test::tmp_path("text.h5md");
+  std::ofstream(text) << "this is not HDF5\n";
+  EXPECT_NE(error_of([&] { H5mdReader r(text); }).find("not an HDF5 file"), std::string::npos);
+
+  // A valid trajectory cut in half: the HDF5 superblock survives but the data do not.
+  const std::string good = test::tmp_path("good.h5md");
+  test::SynthFrame f;
+  f.box = Box(Mat3::Identity() * 10.0, {true, true, true});
+  f.x.assign(50, Vec3(1, 2, 3));
+  test::write_h5md(good, std::vector<std::string>(50, "Li"), {f, f, f});
+  std::ifstream in(good, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string cut = test::tmp_path("cut.h5md");
+  std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 3);
+  const std::string cut_error = error_of([&] {
+    H5mdReader r(cut);
+    for (std::int64_t i = 0; i < r.frames(); ++i) r.read(i);
+  });
+  EXPECT_FALSE(cut_error.empty());
+  EXPECT_NE(cut_error.find(cut), std::string::npos) << cut_error;
+
+  const std::string plain = test::tmp_path("plain.h5");
+  H5Handle file(H5Fcreate(plain.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+  file.reset();
+  EXPECT_NE(error_of([&] { H5mdReader r(plain); }).find("not an H5MD trajectory"), std::string::npos);
+
+  H5mdReader r(good);
+  EXPECT_NE(error_of([&] { r.read(3); }).find("out of range"), std::string::npos);
+  EXPECT_NE(error_of([&] { r.observable("pressure"); }).find("no observable"), std::string::npos);
+  for (const auto& p : {text, good, cut, plain}) std::remove(p.c_str());
+}
+
+// MDAnalysis (float32 coordinates) must read positions, triclinic box and time that e3md wrote.
+TEST(H5mdParity, MDAnalysisReadsWhatE3mdWrote) {
+  const std::string path = test::tmp_path("mda.h5md");
+  const std::string expect = test::tmp_path("mda_expected.txt");
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<test::SynthFrame> frames;
+  std::ofstream ex(expect);
+  ex.precision(17);
+  const int n = 40;
+  for (int f = 0; f < 5; ++f) {
+    test::SynthFrame fr;
+    fr.time = 0.25 * f;
+    fr.box = Box(test::triclinic_cell(12.0 + 0.1 * f, 13.0, 14.0), {true, true, true});
+    ex << fr.time;
+    for (int r = 0; r < 3; ++r)
+      for (int c = 0; c < 3; ++c) ex << ' ' << fr.box.cell()(r, c);
+    for (int i = 0; i < n; ++i) {
+      fr.x.push_back(fr.box.to_cartesian(Vec3(u(rng), u(rng), u(rng))));
+      ex << ' ' << fr.x.back()[0] << ' ' << fr.x.back()[1] << ' ' << fr.x.back()[2];
+    }
+    ex << '\n';
+    frames.push_back(fr);
+  }
+  ex.close();
+  test::write_h5md(path, std::vector<std::string>(n, "O"), frames);
+  std::string out;
+  const int rc = test::run_python("check_h5md_mdanalysis.py", path + " " + expect, out);
+  EXPECT_EQ(rc, 0) << out;
+  std::printf("%s", out.c_str());
+  std::remove(path.c_str());
+  std::remove(expect.c_str());
+}
+
+}  // namespace
+}  // namespace e3md
