@@ -66,11 +66,23 @@ class HaloExchange {
   // Sum over ranks.
   double allreduce_sum(double value) const;
   void allreduce_sum(double* values, int n) const;
-  // Bytes sent by this rank in forward()/reverse() since the last reset (communication model checks).
+  // Bytes sent by this rank to other ranks in forward()/reverse() since the last reset (communication
+  // model checks); periodic self-swaps copy in memory and count nothing.
   std::uint64_t bytes_sent() const { return bytes_sent_; }
   void reset_bytes_sent() { bytes_sent_ = 0; }
 
+  // The swaps recorded by the last borders(), in execution order (diagnostics and tests): atoms sent
+  // and ghosts received by each.
+  int num_swaps() const;
+  int swap_send_count(int swap) const;
+  int swap_recv_count(int swap) const;
+
  private:
+  template <typename Real>
+  void forward_impl(Real* data, int width);
+  template <typename Real>
+  void reverse_impl(Real* data, int width);
+
   struct Impl;
   Impl* impl_ = nullptr;
   MPI_Comm cart_ = MPI_COMM_NULL;

@@ -33,7 +33,11 @@ class NeighborBuilder {
   double skin_;
   long builds_ = 0;
   std::vector<Vec3> x_ref_;
-  std::vector<int> cell_head_, cell_next_;  // linked-cell scratch, reused between builds
+  // Binning scratch, reused between builds: fractional coordinates, bin of each atom, and the atoms
+  // sorted by bin (bin b holds cell_next_[cell_head_[b] .. cell_head_[b+1])).
+  std::vector<Vec3> s_;
+  std::vector<int> atom_bin_;
+  std::vector<int> cell_head_, cell_next_;
 };
 
 }  // namespace e3md
