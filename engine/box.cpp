@@ -1,5 +1,6 @@
 #include "engine/box.hpp"
 
+#include <Eigen/Geometry>  // cross()
 #include <Eigen/LU>
 #include <cmath>
 #include <stdexcept>
