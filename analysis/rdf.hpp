@@ -9,7 +9,9 @@
 // Bins follow numpy.histogram: k = floor((r − r_min)/Δr), r = r_max falls in the last bin.
 // n_AB(r_k) = Σ_{k'≤k} C_k' / (F · N_A): mean number of B neighbours within the bin's upper edge.
 // Cutoffs beyond half the cell are exact (every periodic image is counted); MDAnalysis uses the minimum
-// image only, so compare with it below half the smallest plane spacing.
+// image only, so compare with it below half the smallest plane spacing. Past half the cell an atom's own
+// periodic images are neighbours too (they are distinct atoms of the periodic system): g(r) then shows
+// their lattice-vector shells, of relative height ~V/(N·4πr²Δr) for an uncorrelated configuration.
 #pragma once
 
 #include <string>

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/trajectory.hpp"
 #include "engine/box.hpp"
 #include "io/h5md_writer.hpp"
 
@@ -88,6 +89,32 @@ inline int run_python(const std::string& script, const std::string& args, std::s
   const int st = pclose(p);
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+// In-memory trajectory for tests that need no file.
+class MemorySource final : public analysis::TrajectorySource {
+ public:
+  MemorySource(std::vector<std::string> species, std::vector<SynthFrame> frames)
+      : species_(std::move(species)), frames_(std::move(frames)) {}
+  const std::string& path() const override { return path_; }
+  std::int64_t frames() const override { return static_cast<std::int64_t>(frames_.size()); }
+  std::int64_t natoms() const override { return static_cast<std::int64_t>(species_.size()); }
+  const std::vector<std::string>& species() const override { return species_; }
+  double time(std::int64_t i) const override { return frames_.at(static_cast<std::size_t>(i)).time; }
+  void read(std::int64_t i, analysis::Frame& out) const override {
+    const SynthFrame& f = frames_.at(static_cast<std::size_t>(i));
+    out.index = i;
+    out.step = i;
+    out.time = f.time;
+    out.box = f.box;
+    out.positions = f.x;
+    out.images = f.image;
+  }
+
+ private:
+  std::string path_ = "<memory>";
+  std::vector<std::string> species_;
+  std::vector<SynthFrame> frames_;
+};
 
 // A triclinic cell (rows a, b, c) used by several tests.
 inline Mat3 triclinic_cell(double a, double b, double c) {
