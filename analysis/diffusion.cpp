@@ -120,13 +120,23 @@ DiffusionResult fit_diffusion(const MsdResult& msd, std::size_t s, FitWindow win
   DiffusionResult r;
   r.species = sp.species;
   r.atoms = sp.atoms;
-  if (window.end == 0) window = choose_fit_window(msd.lag_time, sp.msd.total);
+  const std::size_t L = msd.block_lag_time.size();
+  if (window.end == 0) {
+    if (sp.blocks.empty()) {
+      window = choose_fit_window(msd.lag_time, sp.msd.total);
+    } else {
+      // Search the lags a block can fit (up to half a block), so that the full-run D and the block Ds
+      // measure the same thing and the block spread is the error of the reported D.
+      const std::vector<double> t(msd.lag_time.begin(), msd.lag_time.begin() + static_cast<long>(L));
+      const std::vector<double> y(sp.msd.total.begin(), sp.msd.total.begin() + static_cast<long>(L));
+      window = choose_fit_window(t, y);
+    }
+  }
   r.window = window;
   r.t_begin = msd.lag_time[window.begin];
   r.t_end = msd.lag_time[window.end - 1];
   // Blocks fit the same lags, clipped to half a block where the statistics are still good.
   FitWindow bw;
-  const std::size_t L = msd.block_lag_time.size();
   if (!sp.blocks.empty()) {
     bw.begin = window.begin;
     bw.end = std::min(window.end, L / 2 + 1);

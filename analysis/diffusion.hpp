@@ -4,8 +4,11 @@
 // total and d = 1 for a projection. The default window is the longest run of lags, up to half the
 // trajectory, whose local log–log slope d ln MSD / d ln t is within ±0.15 of 1 (diffusive: past the
 // ballistic start, before the noisy tail); without such a run, 10 %–50 % of the trajectory.
-// Uncertainty: the same fit in each of M contiguous time blocks (window clipped to half a block),
-// σ_D = std(D_blocks, ddof = 1)/√M.
+// Uncertainty: the same fit in each of M contiguous time blocks, σ_D = std(D_blocks, ddof = 1)/√M. With
+// blocks, the default window is searched within half a block length, so that the full-run fit and the block
+// fits use the same lags (a full-run window reaching further would have a larger error than the blocks
+// measure; a random-walk test over 20 seeds checks the calibration). A window given by the caller is used
+// as is for the full run and clipped to half a block for the blocks.
 // Units: D in Å²/ps internally, reported also in cm²/s (1 Å²/ps = 1e-4 cm²/s).
 #pragma once
 
