@@ -24,9 +24,10 @@ inline constexpr double kSqrtPi = 1.77245385090551602729;
 // Damped shifted force Coulomb (Fennell & Gezelter 2006), LAMMPS coul/dsf:
 //   E(r) = qqrd2e q_i q_j [erfc(αr)/r − e_shift − r·f_shift]   for r < rc (so E(rc) = F(rc) = 0),
 // plus a self term per atom e_self = −(e_shift/2 + α/√π) q_i² qqrd2e.
-// LAMMPS (through 2022) evaluates erfc(αr) in the pair loop with the Abramowitz–Stegun 7.1.26 polynomial
-// (|error| < 1.5e-7) while the shifts use the exact erfc; `exact_erfc = false` reproduces that to round-off,
-// `exact_erfc = true` uses std::erfc everywhere (forces then are the exact gradient of the energy).
+// LAMMPS 2021/2022 coul/dsf evaluates erfc(αr) in the pair loop with the Abramowitz–Stegun 7.1.26
+// polynomial (|error| < 1.5e-7) while the shifts use the exact erfc; born/coul/dsf of the same version calls
+// erfc(). `exact_erfc = false` reproduces the former to round-off, `exact_erfc = true` the latter (forces
+// are then the exact gradient of the energy).
 struct DsfCoulomb {
   double alpha = 0.0;     // Å⁻¹
   double cutsq = 0.0;     // Å²

@@ -128,8 +128,10 @@ std::shared_ptr<ClassicalPotential> make_classical_potential(const YAML::Node& n
     const double alpha = number(ctx, node, "alpha", "the potential");
     const double rc = number(ctx, node, "coulomb_cutoff", "the potential", &cutoff);
     if (!(alpha >= 0.0) || !(rc > 0.0)) ctx.fail(node, "'alpha' must be >= 0 and 'coulomb_cutoff' > 0");
-    const std::string erfc = node["erfc"] ? node["erfc"].as<std::string>() : "lammps";
-    if (erfc != "lammps" && erfc != "exact") ctx.fail(node["erfc"], "'erfc' must be 'lammps' or 'exact'");
+    // Defaults follow the LAMMPS style each form mirrors: born/coul/dsf calls erfc(), coul/dsf (used with
+    // buck and pedone through hybrid/overlay) the Abramowitz-Stegun polynomial.
+    const std::string erfc = node["erfc"] ? node["erfc"].as<std::string>() : (style.form == "born" ? "exact" : "polynomial");
+    if (erfc != "polynomial" && erfc != "exact") ctx.fail(node["erfc"], "'erfc' must be 'polynomial' or 'exact'");
     coul = DsfCoulomb::make(alpha, rc, units::qqr2e, erfc == "exact");
   }
 

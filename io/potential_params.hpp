@@ -5,7 +5,8 @@
 //   alpha: 0.25                 # DSF damping (Å⁻¹), */coul/dsf styles only
 //   coulomb_cutoff: 8.0         # DSF cutoff (Å), default = cutoff
 //   shift: false                # subtract E_sr(rc) per pair (LAMMPS pair_modify shift yes); default false
-//   erfc: lammps                # lammps (A&S polynomial as LAMMPS's coul/dsf) | exact
+//   erfc: exact                 # exact | polynomial (A&S 7.1.26, as LAMMPS coul/dsf); default: exact for
+//                               # born/coul/dsf, polynomial otherwise, i.e. what the mirrored LAMMPS style does
 //   species: {Li: {charge: 0.6, mass: 6.94}, O: {charge: -1.2}}
 //   pairs:
 //     Li-O: {A: ..., rho: ..., sigma: ..., C: ..., D: ...}   # born (sigma, D default 0)
