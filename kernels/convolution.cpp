@@ -1,7 +1,8 @@
 #include "kernels/convolution.hpp"
 
-#include <cmath>
 #include <omp.h>
+
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -59,7 +60,8 @@ void prepare_scratch(const ConvView<Real>& C, ConvWorkspace<Real>& ws) {
   const std::size_t threads = static_cast<std::size_t>(omp_get_max_threads());
   if (ws.scratch.size() < threads) ws.scratch.resize(threads);
   for (auto& s : ws.scratch) {
-    if (s.size() < static_cast<std::size_t>(C.scratch_size())) s.resize(static_cast<std::size_t>(C.scratch_size()));
+    if (s.size() < static_cast<std::size_t>(C.scratch_size()))
+      s.resize(static_cast<std::size_t>(C.scratch_size()));
   }
 }
 
@@ -68,7 +70,8 @@ void check_neighbors(const EdgeList<Real>& edges, long num_nodes) {
   for (long e = 0; e < edges.num_edges; ++e) {
     if (edges.neighbor[e] < 0 || edges.neighbor[e] >= num_nodes) {
       throw std::out_of_range("edge " + std::to_string(e) + " has neighbour " +
-                              std::to_string(edges.neighbor[e]) + ", outside the " + std::to_string(num_nodes) +
+                              std::to_string(edges.neighbor[e]) + ", outside the " +
+                              std::to_string(num_nodes) +
                               " feature rows; pass features for local and ghost atoms");
     }
   }
@@ -90,8 +93,8 @@ void conv_forward_cpu(const ConvView<Real>& C, const EdgeList<Real>& edges, long
     for (long i = 0; i < num_centers; ++i) {
       Real* Ai = A + i * dout;
       for (int q = 0; q < dout; ++q) Ai[q] = Real(0);
-      for (long k = ws.groups.start[static_cast<std::size_t>(i)]; k < ws.groups.start[static_cast<std::size_t>(i + 1)];
-           ++k) {
+      for (long k = ws.groups.start[static_cast<std::size_t>(i)];
+           k < ws.groups.start[static_cast<std::size_t>(i + 1)]; ++k) {
         const long e = ws.groups.order[static_cast<std::size_t>(k)];
         conv_edge_forward(C, edges.vec + 3 * e, x + static_cast<long>(edges.neighbor[e]) * din, scratch, Ai);
       }
@@ -116,8 +119,8 @@ void conv_backward_cpu(const ConvView<Real>& C, const EdgeList<Real>& edges, lon
     Real* scratch = ws.scratch[static_cast<std::size_t>(omp_get_thread_num())].data();
 #pragma omp for schedule(dynamic, 8)
     for (long j = 0; j < num_nodes; ++j) {
-      for (long k = ws.groups.start[static_cast<std::size_t>(j)]; k < ws.groups.start[static_cast<std::size_t>(j + 1)];
-           ++k) {
+      for (long k = ws.groups.start[static_cast<std::size_t>(j)];
+           k < ws.groups.start[static_cast<std::size_t>(j + 1)]; ++k) {
         const long e = ws.groups.order[static_cast<std::size_t>(k)];
         conv_edge_backward(C, edges.vec + 3 * e, x + j * din, gA + static_cast<long>(edges.center[e]) * dout,
                            scratch, gx + j * din, gr + 3 * e);
@@ -128,13 +131,14 @@ void conv_backward_cpu(const ConvView<Real>& C, const EdgeList<Real>& edges, lon
 
 template class Convolution<double>;
 template class Convolution<float>;
-template void conv_forward_cpu<double>(const ConvView<double>&, const EdgeList<double>&, long, long, const double*,
-                                       double*, ConvWorkspace<double>&);
-template void conv_forward_cpu<float>(const ConvView<float>&, const EdgeList<float>&, long, long, const float*,
-                                      float*, ConvWorkspace<float>&);
+template void conv_forward_cpu<double>(const ConvView<double>&, const EdgeList<double>&, long, long,
+                                       const double*, double*, ConvWorkspace<double>&);
+template void conv_forward_cpu<float>(const ConvView<float>&, const EdgeList<float>&, long, long,
+                                      const float*, float*, ConvWorkspace<float>&);
 template void conv_backward_cpu<double>(const ConvView<double>&, const EdgeList<double>&, long, long,
-                                        const double*, const double*, double*, double*, ConvWorkspace<double>&);
-template void conv_backward_cpu<float>(const ConvView<float>&, const EdgeList<float>&, long, long, const float*,
-                                       const float*, float*, float*, ConvWorkspace<float>&);
+                                        const double*, const double*, double*, double*,
+                                        ConvWorkspace<double>&);
+template void conv_backward_cpu<float>(const ConvView<float>&, const EdgeList<float>&, long, long,
+                                       const float*, const float*, float*, float*, ConvWorkspace<float>&);
 
 }  // namespace e3md::kernels

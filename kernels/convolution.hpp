@@ -34,7 +34,8 @@ struct ConvView {
 
 // A += s * message of one edge. x_j: the neighbour's features (dim_in1); scratch: scratch_size() Reals.
 template <class Real>
-E3MD_HD void conv_edge_forward(const ConvView<Real>& C, const Real* r, const Real* xj, Real* scratch, Real* A) {
+E3MD_HD void conv_edge_forward(const ConvView<Real>& C, const Real* r, const Real* xj, Real* scratch,
+                               Real* A) {
   Real Y[kShDimMax];
   spherical_harmonics<Real>(C.lmax, r, Y, nullptr);
   const Real len = hd_sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
@@ -91,15 +92,15 @@ struct EdgeList {
 
 // What one convolution layer is made of (precision-independent).
 struct ConvolutionSpec {
-  Irreps node;   // irreps of x (input 1)
-  Irreps sh;     // 1x0 + 1x1 + ... + 1xlmax (parities as the model has them)
-  Irreps out;    // TP output slots (sorted mid irreps)
+  Irreps node;  // irreps of x (input 1)
+  Irreps sh;    // 1x0 + 1x1 + ... + 1xlmax (parities as the model has them)
+  Irreps out;   // TP output slots (sorted mid irreps)
   std::vector<TpInstruction> instructions;
   double r_max = 0, p = 6;
-  std::vector<double> bessel_freq;                 // w_n
-  std::vector<int> mlp_dims;                       // num_basis, hidden..., weight_numel
-  std::vector<std::vector<double>> mlp_weights;    // (h_in x h_out) row-major, as stored by e3nn
-  double avg_num_neighbors = 1;                    // s = 1/sqrt(avg_num_neighbors); <= 0 means s = 1
+  std::vector<double> bessel_freq;               // w_n
+  std::vector<int> mlp_dims;                     // num_basis, hidden..., weight_numel
+  std::vector<std::vector<double>> mlp_weights;  // (h_in x h_out) row-major, as stored by e3nn
+  double avg_num_neighbors = 1;                  // s = 1/sqrt(avg_num_neighbors); <= 0 means s = 1
   const Wigner3jOverrides* w3j_overrides = nullptr;
 };
 

@@ -35,7 +35,8 @@ __global__ void sh_kernel(int lmax, long n, const Real* r, Real* Y, Real* dY) {
 }
 
 template <class Real>
-__global__ void tp_forward_kernel(TpView<Real> T, long n, const Real* x, const Real* y, const Real* w, Real* out) {
+__global__ void tp_forward_kernel(TpView<Real> T, long n, const Real* x, const Real* y, const Real* w,
+                                  Real* out) {
   const long e = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
   if (e >= n) return;
   Real* o = out + e * T.dim_out;
@@ -57,8 +58,8 @@ __global__ void tp_backward_kernel(TpView<Real> T, long n, const Real* x, const 
     for (int q = 0; q < T.dim_in2; ++q) gye[q] = Real(0);
   if (gwe)
     for (int q = 0; q < T.weight_numel; ++q) gwe[q] = Real(0);
-  tp_uvu_backward(T, x + e * T.dim_in1, y + e * T.dim_in2, w + e * T.weight_numel, Real(1), gout + e * T.dim_out,
-                  gxe, gye, gwe);
+  tp_uvu_backward(T, x + e * T.dim_in1, y + e * T.dim_in2, w + e * T.weight_numel, Real(1),
+                  gout + e * T.dim_out, gxe, gye, gwe);
 }
 
 template <class Real>
@@ -76,7 +77,8 @@ __global__ void linear_forward_kernel(LinearView<Real> L, long n, const Real* x,
 }
 
 template <class Real>
-__global__ void linear_backward_kernel(LinearView<Real> L, long n, const Real* gy, const int* types, Real* gx) {
+__global__ void linear_backward_kernel(LinearView<Real> L, long n, const Real* gy, const int* types,
+                                       Real* gx) {
   const long i = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
   if (i >= n) return;
   linear_backward(L, gy + i * L.dim_out, types ? types[i] : 0, gx + i * L.dim_in);
@@ -97,7 +99,8 @@ __global__ void gate_backward_kernel(GateView<Real> G, long n, const Real* x, co
 }
 
 template <class Real>
-__global__ void scatter_kernel(long num_edges, int dim, const int* index, const Real* msg, Real scale, Real* out) {
+__global__ void scatter_kernel(long num_edges, int dim, const int* index, const Real* msg, Real scale,
+                               Real* out) {
   const long t = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
   if (t >= num_edges * dim) return;
   const long e = t / dim;
@@ -107,8 +110,8 @@ __global__ void scatter_kernel(long num_edges, int dim, const int* index, const 
 // Fused convolution, grid-stride over edges; each thread owns `stride` Reals of scratch: the body's scratch
 // followed by a message (forward) or dE/dx_j (backward) buffer that is then added atomically.
 template <class Real>
-__global__ void conv_forward_kernel(ConvView<Real> C, EdgeList<Real> edges, const Real* x, Real* A, Real* scratch,
-                                    int stride) {
+__global__ void conv_forward_kernel(ConvView<Real> C, EdgeList<Real> edges, const Real* x, Real* A,
+                                    Real* scratch, int stride) {
   const long tid = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
   Real* s = scratch + tid * stride;
   Real* msg = s + C.scratch_size();
@@ -121,22 +124,23 @@ __global__ void conv_forward_kernel(ConvView<Real> C, EdgeList<Real> edges, cons
 }
 
 template <class Real>
-__global__ void conv_backward_kernel(ConvView<Real> C, EdgeList<Real> edges, const Real* x, const Real* gA, Real* gx,
-                                     Real* gr, Real* scratch, int stride) {
+__global__ void conv_backward_kernel(ConvView<Real> C, EdgeList<Real> edges, const Real* x, const Real* gA,
+                                     Real* gx, Real* gr, Real* scratch, int stride) {
   const long tid = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
   Real* s = scratch + tid * stride;
   Real* gxj = s + C.scratch_size();
   for (long e = tid; e < edges.num_edges; e += static_cast<long>(gridDim.x) * blockDim.x) {
     const long j = edges.neighbor[e];
     for (int q = 0; q < C.tp.dim_in1; ++q) gxj[q] = Real(0);
-    conv_edge_backward(C, edges.vec + 3 * e, x + j * C.tp.dim_in1, gA + static_cast<long>(edges.center[e]) * C.tp.dim_out,
-                       s, gxj, gr + 3 * e);
+    conv_edge_backward(C, edges.vec + 3 * e, x + j * C.tp.dim_in1,
+                       gA + static_cast<long>(edges.center[e]) * C.tp.dim_out, s, gxj, gr + 3 * e);
     for (int q = 0; q < C.tp.dim_in1; ++q) atomic_add(gx + j * C.tp.dim_in1 + q, gxj[q]);
   }
 }
 
 template <class Real>
-int conv_grid(const ConvView<Real>& C, long num_edges, ConvDeviceWorkspace<Real>& ws, int extra, int* stride) {
+int conv_grid(const ConvView<Real>& C, long num_edges, ConvDeviceWorkspace<Real>& ws, int extra,
+              int* stride) {
   const long threads = std::min(kMaxConvThreads, ((num_edges + kBlock - 1) / kBlock) * kBlock);
   *stride = C.scratch_size() + extra;
   const std::size_t need = static_cast<std::size_t>(threads) * static_cast<std::size_t>(*stride);
@@ -184,7 +188,8 @@ template <class Real>
 MlpView<Real> upload(const MlpView<Real>& h, DeviceStore& store) {
   MlpView<Real> d = h;
   std::size_t n = 0;
-  for (int j = 0; j < h.num_layers; ++j) n += static_cast<std::size_t>(h.dims[j]) * static_cast<std::size_t>(h.dims[j + 1]);
+  for (int j = 0; j < h.num_layers; ++j)
+    n += static_cast<std::size_t>(h.dims[j]) * static_cast<std::size_t>(h.dims[j + 1]);
   d.weights = store.put(h.weights, n);
   return d;
 }
@@ -221,20 +226,22 @@ ConvView<Real> upload(const ConvView<Real>& h, DeviceStore& store) {
 
 template <class Real>
 void spherical_harmonics_cuda(int lmax, long n, const Real* r, Real* Y, Real* dY) {
-  if (lmax < 0 || lmax > kShLmaxMax) throw std::invalid_argument("spherical_harmonics_cuda: lmax out of range");
+  if (lmax < 0 || lmax > kShLmaxMax)
+    throw std::invalid_argument("spherical_harmonics_cuda: lmax out of range");
   if (n > 0) sh_kernel<<<blocks_for(n), kBlock>>>(lmax, n, r, Y, dY);
   check(cudaGetLastError(), "spherical harmonics launch");
 }
 
 template <class Real>
-void tp_uvu_forward_cuda(const TpView<Real>& T, long n, const Real* x, const Real* y, const Real* w, Real* out) {
+void tp_uvu_forward_cuda(const TpView<Real>& T, long n, const Real* x, const Real* y, const Real* w,
+                         Real* out) {
   if (n > 0) tp_forward_kernel<<<blocks_for(n), kBlock>>>(T, n, x, y, w, out);
   check(cudaGetLastError(), "tensor product launch");
 }
 
 template <class Real>
-void tp_uvu_backward_cuda(const TpView<Real>& T, long n, const Real* x, const Real* y, const Real* w, const Real* gout,
-                          Real* gx, Real* gy, Real* gw) {
+void tp_uvu_backward_cuda(const TpView<Real>& T, long n, const Real* x, const Real* y, const Real* w,
+                          const Real* gout, Real* gx, Real* gy, Real* gw) {
   if (n > 0) tp_backward_kernel<<<blocks_for(n), kBlock>>>(T, n, x, y, w, gout, gx, gy, gw);
   check(cudaGetLastError(), "tensor product backward launch");
 }
@@ -270,15 +277,17 @@ void gate_backward_cuda(const GateView<Real>& G, long n, const Real* x, const Re
 }
 
 template <class Real>
-void scatter_sum_cuda(long num_atoms, long num_edges, int dim, const int* index, const Real* msg, Real scale, Real* out) {
+void scatter_sum_cuda(long num_atoms, long num_edges, int dim, const int* index, const Real* msg, Real scale,
+                      Real* out) {
   device_memset_zero(out, static_cast<std::size_t>(num_atoms) * dim * sizeof(Real));
-  if (num_edges > 0) scatter_kernel<<<blocks_for(num_edges * dim), kBlock>>>(num_edges, dim, index, msg, scale, out);
+  if (num_edges > 0)
+    scatter_kernel<<<blocks_for(num_edges * dim), kBlock>>>(num_edges, dim, index, msg, scale, out);
   check(cudaGetLastError(), "scatter launch");
 }
 
 template <class Real>
-void conv_forward_cuda(const ConvView<Real>& C, const EdgeList<Real>& edges, long num_centers, const Real* x, Real* A,
-                       ConvDeviceWorkspace<Real>& ws) {
+void conv_forward_cuda(const ConvView<Real>& C, const EdgeList<Real>& edges, long num_centers, const Real* x,
+                       Real* A, ConvDeviceWorkspace<Real>& ws) {
   device_memset_zero(A, static_cast<std::size_t>(num_centers) * C.tp.dim_out * sizeof(Real));
   if (edges.num_edges == 0) return;
   int stride = 0;
@@ -288,8 +297,8 @@ void conv_forward_cuda(const ConvView<Real>& C, const EdgeList<Real>& edges, lon
 }
 
 template <class Real>
-void conv_backward_cuda(const ConvView<Real>& C, const EdgeList<Real>& edges, const Real* x, const Real* gA, Real* gx,
-                        Real* gr, ConvDeviceWorkspace<Real>& ws) {
+void conv_backward_cuda(const ConvView<Real>& C, const EdgeList<Real>& edges, const Real* x, const Real* gA,
+                        Real* gx, Real* gr, ConvDeviceWorkspace<Real>& ws) {
   if (edges.num_edges == 0) return;
   int stride = 0;
   const int grid = conv_grid(C, edges.num_edges, ws, C.tp.dim_in1, &stride);
@@ -297,27 +306,27 @@ void conv_backward_cuda(const ConvView<Real>& C, const EdgeList<Real>& edges, co
   check(cudaGetLastError(), "convolution backward launch");
 }
 
-#define E3MD_INSTANTIATE(Real)                                                                                  \
-  template TpView<Real> upload(const TpView<Real>&, DeviceStore&);                                             \
-  template MlpView<Real> upload(const MlpView<Real>&, DeviceStore&);                                           \
-  template LinearView<Real> upload(const LinearView<Real>&, DeviceStore&);                                     \
-  template GateView<Real> upload(const GateView<Real>&, DeviceStore&);                                         \
-  template ConvView<Real> upload(const ConvView<Real>&, DeviceStore&);                                         \
-  template void spherical_harmonics_cuda<Real>(int, long, const Real*, Real*, Real*);                          \
-  template void tp_uvu_forward_cuda<Real>(const TpView<Real>&, long, const Real*, const Real*, const Real*,     \
-                                          Real*);                                                              \
-  template void tp_uvu_backward_cuda<Real>(const TpView<Real>&, long, const Real*, const Real*, const Real*,    \
-                                           const Real*, Real*, Real*, Real*);                                  \
-  template void mlp_forward_cuda<Real>(const MlpView<Real>&, long, const Real*, Real*, Real*);                  \
-  template void linear_forward_cuda<Real>(const LinearView<Real>&, long, const Real*, const int*, Real*);       \
-  template void linear_backward_cuda<Real>(const LinearView<Real>&, long, const Real*, const int*, Real*);      \
-  template void gate_forward_cuda<Real>(const GateView<Real>&, long, const Real*, Real*);                       \
-  template void gate_backward_cuda<Real>(const GateView<Real>&, long, const Real*, const Real*, Real*);         \
-  template void scatter_sum_cuda<Real>(long, long, int, const int*, const Real*, Real, Real*);                  \
-  template void conv_forward_cuda<Real>(const ConvView<Real>&, const EdgeList<Real>&, long, const Real*, Real*, \
-                                        ConvDeviceWorkspace<Real>&);                                           \
-  template void conv_backward_cuda<Real>(const ConvView<Real>&, const EdgeList<Real>&, const Real*, const Real*, \
-                                         Real*, Real*, ConvDeviceWorkspace<Real>&);
+#define E3MD_INSTANTIATE(Real)                                                                               \
+  template TpView<Real> upload(const TpView<Real>&, DeviceStore&);                                           \
+  template MlpView<Real> upload(const MlpView<Real>&, DeviceStore&);                                         \
+  template LinearView<Real> upload(const LinearView<Real>&, DeviceStore&);                                   \
+  template GateView<Real> upload(const GateView<Real>&, DeviceStore&);                                       \
+  template ConvView<Real> upload(const ConvView<Real>&, DeviceStore&);                                       \
+  template void spherical_harmonics_cuda<Real>(int, long, const Real*, Real*, Real*);                        \
+  template void tp_uvu_forward_cuda<Real>(const TpView<Real>&, long, const Real*, const Real*, const Real*,  \
+                                          Real*);                                                            \
+  template void tp_uvu_backward_cuda<Real>(const TpView<Real>&, long, const Real*, const Real*, const Real*, \
+                                           const Real*, Real*, Real*, Real*);                                \
+  template void mlp_forward_cuda<Real>(const MlpView<Real>&, long, const Real*, Real*, Real*);               \
+  template void linear_forward_cuda<Real>(const LinearView<Real>&, long, const Real*, const int*, Real*);    \
+  template void linear_backward_cuda<Real>(const LinearView<Real>&, long, const Real*, const int*, Real*);   \
+  template void gate_forward_cuda<Real>(const GateView<Real>&, long, const Real*, Real*);                    \
+  template void gate_backward_cuda<Real>(const GateView<Real>&, long, const Real*, const Real*, Real*);      \
+  template void scatter_sum_cuda<Real>(long, long, int, const int*, const Real*, Real, Real*);               \
+  template void conv_forward_cuda<Real>(const ConvView<Real>&, const EdgeList<Real>&, long, const Real*,     \
+                                        Real*, ConvDeviceWorkspace<Real>&);                                  \
+  template void conv_backward_cuda<Real>(const ConvView<Real>&, const EdgeList<Real>&, const Real*,          \
+                                         const Real*, Real*, Real*, ConvDeviceWorkspace<Real>&);
 
 E3MD_INSTANTIATE(double)
 E3MD_INSTANTIATE(float)

@@ -30,7 +30,8 @@ template <class T>
 class DeviceArray {
  public:
   DeviceArray() = default;
-  explicit DeviceArray(std::size_t n) : n_(n), p_(n ? static_cast<T*>(device_alloc(n * sizeof(T))) : nullptr) {}
+  explicit DeviceArray(std::size_t n)
+      : n_(n), p_(n ? static_cast<T*>(device_alloc(n * sizeof(T))) : nullptr) {}
   explicit DeviceArray(const std::vector<T>& v) : DeviceArray(v.size()) { upload(v.data(), v.size()); }
   DeviceArray(const T* host, std::size_t n) : DeviceArray(n) { upload(host, n); }
   ~DeviceArray() { device_free(p_); }
@@ -93,7 +94,8 @@ ConvView<Real> upload(const ConvView<Real>& host, DeviceStore& store);
 template <class Real>
 void spherical_harmonics_cuda(int lmax, long num_edges, const Real* r, Real* Y, Real* dY);
 template <class Real>
-void tp_uvu_forward_cuda(const TpView<Real>& T, long rows, const Real* x, const Real* y, const Real* w, Real* out);
+void tp_uvu_forward_cuda(const TpView<Real>& T, long rows, const Real* x, const Real* y, const Real* w,
+                         Real* out);
 template <class Real>
 void tp_uvu_backward_cuda(const TpView<Real>& T, long rows, const Real* x, const Real* y, const Real* w,
                           const Real* gout, Real* gx, Real* gy, Real* gw);

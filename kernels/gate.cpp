@@ -70,8 +70,8 @@ Gate<Real>::Gate(const Irreps& scalars, const std::vector<GateActivation>& act_s
   for (std::size_t b = 0; b < scalars.size(); ++b) {
     const int n = scalars[b].dim();
     if (n > 0) {
-      scalars_.push_back({maps[0].to_input(off), off, n, act_scalars[b].act,
-                          static_cast<Real>(act_scalars[b].scale)});
+      scalars_.push_back(
+          {maps[0].to_input(off), off, n, act_scalars[b].act, static_cast<Real>(act_scalars[b].scale)});
     }
     off += n;
   }

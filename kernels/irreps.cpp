@@ -115,8 +115,7 @@ Irreps Irreps::simplify() const {
 Irreps Irreps::sort(std::vector<int>* perm) const {
   std::vector<int> order(blocks_.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int a, int b) { return blocks_[a].ir < blocks_[b].ir; });
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return blocks_[a].ir < blocks_[b].ir; });
   std::vector<MulIrrep> out;
   std::vector<int> p(blocks_.size());
   for (std::size_t n = 0; n < order.size(); ++n) {

@@ -80,7 +80,8 @@ template class EquivariantLinear<double>;
 template class EquivariantLinear<float>;
 template void linear_forward_cpu<double>(const LinearView<double>&, long, const double*, const int*, double*);
 template void linear_forward_cpu<float>(const LinearView<float>&, long, const float*, const int*, float*);
-template void linear_backward_cpu<double>(const LinearView<double>&, long, const double*, const int*, double*);
+template void linear_backward_cpu<double>(const LinearView<double>&, long, const double*, const int*,
+                                          double*);
 template void linear_backward_cpu<float>(const LinearView<float>&, long, const float*, const int*, float*);
 
 }  // namespace e3md::kernels

@@ -1,7 +1,7 @@
 // e3nn o3.Linear between irreps lists (spec §7.2) and, with num_types > 1, the self-connection
-// FullyConnectedTensorProduct(irreps_in, T x 0e, irreps_out) evaluated on a one-hot type (spec §7.7), which is
-// a per-type linear. Instructions are every (a, o) with equal irreps, a outer, o inner; output block o gets
-// alpha_o = 1/sqrt(T * sum of mul_a feeding o):
+// FullyConnectedTensorProduct(irreps_in, T x 0e, irreps_out) evaluated on a one-hot type (spec §7.7), which
+// is a per-type linear. Instructions are every (a, o) with equal irreps, a outer, o inner; output block o
+// gets alpha_o = 1/sqrt(T * sum of mul_a feeding o):
 //   y[o][w][m] = sum_{a -> o} alpha_o sum_u W_{a,o}[u][t][w] x[a][u][m]
 // The flat weight concatenates, in instruction order, row-major (mul_a, T, mul_o) tensors (T = 1: o3.Linear).
 #pragma once
@@ -70,7 +70,8 @@ class EquivariantLinear {
   EquivariantLinear() = default;
   // weights: the flat e3nn weight. num_types = 1 gives o3.Linear; T > 1 the one-hot self-connection.
   // Throws std::invalid_argument when the weight count differs from sum mul_a * T * mul_o.
-  EquivariantLinear(const Irreps& in, const Irreps& out, const std::vector<double>& weights, int num_types = 1);
+  EquivariantLinear(const Irreps& in, const Irreps& out, const std::vector<double>& weights,
+                    int num_types = 1);
   // Number of weights the irreps lists call for.
   static long weight_numel(const Irreps& in, const Irreps& out, int num_types = 1);
   LinearView<Real> view() const;

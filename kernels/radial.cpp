@@ -14,7 +14,8 @@ void radial_embedding_cpu(const RadialParams<Real>& P, long num_edges, const Rea
   for (long e = 0; e < num_edges; ++e) radial_embedding(P, r[e], b + e * nb, db ? db + e * nb : nullptr);
 }
 
-template void radial_embedding_cpu<double>(const RadialParams<double>&, long, const double*, double*, double*);
+template void radial_embedding_cpu<double>(const RadialParams<double>&, long, const double*, double*,
+                                           double*);
 template void radial_embedding_cpu<float>(const RadialParams<float>&, long, const float*, float*, float*);
 
 }  // namespace e3md::kernels

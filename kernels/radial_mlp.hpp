@@ -78,10 +78,19 @@ E3MD_HD void mlp_backward(const MlpView<Real>& M, const Real* saved, const Real*
     const Real* W = M.weights + woff;
     Real* gi = (j == 0) ? gin : tmp + ((M.num_layers - 1 - j) % 2) * half;
     for (int i = 0; i < ni; ++i) {
+      // Four partial sums: a single running sum is latency-bound, and strict FP semantics forbid the
+      // compiler from splitting it (this is the hottest loop of the fused backward).
       const Real* row = W + i * no;
-      Real acc = Real(0);
-      for (int o = 0; o < no; ++o) acc += row[o] * g[o];
-      gi[i] = acc;
+      Real a0 = Real(0), a1 = Real(0), a2 = Real(0), a3 = Real(0);
+      int o = 0;
+      for (; o + 3 < no; o += 4) {
+        a0 += row[o] * g[o];
+        a1 += row[o + 1] * g[o + 1];
+        a2 += row[o + 2] * g[o + 2];
+        a3 += row[o + 3] * g[o + 3];
+      }
+      for (; o < no; ++o) a0 += row[o] * g[o];
+      gi[i] = (a0 + a1) + (a2 + a3);
     }
     if (j > 0) {
       soff -= 2 * ni;

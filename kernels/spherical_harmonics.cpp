@@ -8,8 +8,8 @@ namespace e3md::kernels {
 template <class Real>
 void spherical_harmonics_cpu(int lmax, long num_edges, const Real* r, Real* Y, Real* dY) {
   if (lmax < 0 || lmax > kShLmaxMax) {
-    throw std::invalid_argument("spherical harmonics: lmax = " + std::to_string(lmax) +
-                                " is outside 0.." + std::to_string(kShLmaxMax) +
+    throw std::invalid_argument("spherical harmonics: lmax = " + std::to_string(lmax) + " is outside 0.." +
+                                std::to_string(kShLmaxMax) +
                                 "; raise kShLmaxMax in kernels/spherical_harmonics.hpp");
   }
   const int dim = sh_dim(lmax);

@@ -79,8 +79,8 @@ E3MD_HD void spherical_harmonics(int lmax, const Real r[3], Real* Y, Real* dY) {
         // d c_m/dX = m c_{m-1}, d c_m/dY = -m s_{m-1}; d s_m/dX = m s_{m-1}, d s_m/dY = m c_{m-1}.
         const Real mm = Real(m);
         dY[0 * dim + base + m] = q * (-mm * s[m - 1]);  // d/dx = d/dYt
-        dY[1 * dim + base + m] = dq * c[m];              // d/dy = d/dZ
-        dY[2 * dim + base + m] = q * (mm * c[m - 1]);    // d/dz = d/dX
+        dY[1 * dim + base + m] = dq * c[m];             // d/dy = d/dZ
+        dY[2 * dim + base + m] = q * (mm * c[m - 1]);   // d/dz = d/dX
         dY[0 * dim + base - m] = q * (mm * c[m - 1]);
         dY[1 * dim + base - m] = dq * s[m];
         dY[2 * dim + base - m] = q * (mm * s[m - 1]);

@@ -1,5 +1,6 @@
 // e3nn's weighted "uvu" tensor product with per-edge weights (spec §7.4): for instruction k = (a, b, c)
-//   out[c][u][k3] += sqrt((2 l3 + 1) / n_c) w[off_k + u] sum_{k1,k2} C^{(l1,l2,l3)}[k1,k2,k3] x[a][u][k1] y[b][k2]
+//   out[c][u][k3] += sqrt((2 l3 + 1) / n_c) w[off_k + u] sum_{k1,k2} C^{(l1,l2,l3)}[k1,k2,k3] x[a][u][k1]
+//   y[b][k2]
 // with n_c the number of instructions into slot c times the multiplicity of in2 (e3nn's "element" path
 // normalisation; 1 for NequIP). The per-edge weights follow the instruction order; the output is the slot
 // layout of irreps_out. C is stored sparsely with the normalisation folded in.

@@ -145,11 +145,9 @@ Wigner3jTable Wigner3jTable::from_dense(int l1, int l2, int l3, const std::vecto
 }
 
 const Wigner3jTable& wigner_3j(int l1, int l2, int l3) {
-  if (l1 < 0 || l2 < 0 || l3 < 0 || l1 > 12 || l2 > 12 || l3 > 12 || l3 < std::abs(l1 - l2) ||
-      l3 > l1 + l2) {
+  if (l1 < 0 || l2 < 0 || l3 < 0 || l1 > 12 || l2 > 12 || l3 > 12 || l3 < std::abs(l1 - l2) || l3 > l1 + l2) {
     throw std::invalid_argument("wigner_3j(" + std::to_string(l1) + "," + std::to_string(l2) + "," +
-                                std::to_string(l3) +
-                                "): needs |l1-l2| <= l3 <= l1+l2 and every l in 0..12");
+                                std::to_string(l3) + "): needs |l1-l2| <= l3 <= l1+l2 and every l in 0..12");
   }
   static std::mutex mutex;
   static std::map<std::array<int, 3>, std::unique_ptr<Wigner3jTable>> cache;

@@ -22,7 +22,8 @@ inline const nlohmann::json& reference() {
     const fs::path script = fs::path(E3MD_SOURCE_DIR) / "tests/kernels/e3nn_reference.py";
     if (!fs::exists(out) || fs::last_write_time(script) > fs::last_write_time(out)) {
       const std::string tmp = out.string() + ".tmp." + std::to_string(getpid());
-      const std::string cmd = std::string(E3MD_PYTHON) + " " + script.string() + " " + tmp + " > " + tmp + ".log 2>&1";
+      const std::string cmd =
+          std::string(E3MD_PYTHON) + " " + script.string() + " " + tmp + " > " + tmp + ".log 2>&1";
       if (std::system(cmd.c_str()) != 0) {
         throw std::runtime_error("reference generation failed: `" + cmd + "`; see " + tmp +
                                  ".log (run tools/setup.sh to install e3nn/nequip in .venv)");

@@ -34,7 +34,8 @@ ConvCase make_case(const char* in1, int lmax, std::vector<int> hidden, unsigned 
   for (int h : hidden) s.mlp_dims.push_back(h);
   s.mlp_dims.push_back(numel);
   for (std::size_t j = 0; j + 1 < s.mlp_dims.size(); ++j)
-    s.mlp_weights.push_back(test::random_vector(rng, static_cast<std::size_t>(s.mlp_dims[j] * s.mlp_dims[j + 1])));
+    s.mlp_weights.push_back(
+        test::random_vector(rng, static_cast<std::size_t>(s.mlp_dims[j] * s.mlp_dims[j + 1])));
   s.avg_num_neighbors = 4.2;
   std::uniform_int_distribution<int> pick(0, static_cast<int>(c.N) - 1);
   std::uniform_real_distribution<double> len(0.5, 2.9);
@@ -53,8 +54,8 @@ Vec forward(const ConvCase& c, const Convolution<double>& conv, const Vec& vec, 
   const auto C = conv.view();
   Vec A(static_cast<std::size_t>(c.N * C.tp.dim_out));
   ConvWorkspace<double> ws;
-  conv_forward_cpu(C, EdgeList<double>{c.E, c.center.data(), c.neighbor.data(), vec.data()}, c.N, c.N, x.data(),
-                   A.data(), ws);
+  conv_forward_cpu(C, EdgeList<double>{c.E, c.center.data(), c.neighbor.data(), vec.data()}, c.N, c.N,
+                   x.data(), A.data(), ws);
   return A;
 }
 
@@ -63,14 +64,18 @@ TEST(ConvolutionUnit, FusedEqualsComposition) {
   Convolution<double> conv(c.spec);
   const auto C = conv.view();
   const int dy = sh_dim(2), nb = 8, din = C.tp.dim_in1;
-  Vec Y(static_cast<std::size_t>(c.E * dy)), r(static_cast<std::size_t>(c.E)), b(static_cast<std::size_t>(c.E * nb)),
-      w(static_cast<std::size_t>(c.E * C.tp.weight_numel)), xe(static_cast<std::size_t>(c.E * din)),
-      m(static_cast<std::size_t>(c.E * C.tp.dim_out)), A(static_cast<std::size_t>(c.N * C.tp.dim_out));
+  Vec Y(static_cast<std::size_t>(c.E * dy)), r(static_cast<std::size_t>(c.E)),
+      b(static_cast<std::size_t>(c.E * nb)), w(static_cast<std::size_t>(c.E * C.tp.weight_numel)),
+      xe(static_cast<std::size_t>(c.E * din)), m(static_cast<std::size_t>(c.E * C.tp.dim_out)),
+      A(static_cast<std::size_t>(c.N * C.tp.dim_out));
   spherical_harmonics_cpu<double>(2, c.E, c.vec.data(), Y.data(), nullptr);
   for (long e = 0; e < c.E; ++e) {
-    r[static_cast<std::size_t>(e)] = std::sqrt(c.vec[3 * e] * c.vec[3 * e] + c.vec[3 * e + 1] * c.vec[3 * e + 1] +
-                                               c.vec[3 * e + 2] * c.vec[3 * e + 2]);
-    for (int q = 0; q < din; ++q) xe[static_cast<std::size_t>(e * din + q)] = c.x[static_cast<std::size_t>(c.neighbor[static_cast<std::size_t>(e)] * din + q)];
+    r[static_cast<std::size_t>(e)] =
+        std::sqrt(c.vec[3 * e] * c.vec[3 * e] + c.vec[3 * e + 1] * c.vec[3 * e + 1] +
+                  c.vec[3 * e + 2] * c.vec[3 * e + 2]);
+    for (int q = 0; q < din; ++q)
+      xe[static_cast<std::size_t>(e * din + q)] =
+          c.x[static_cast<std::size_t>(c.neighbor[static_cast<std::size_t>(e)] * din + q)];
   }
   radial_embedding_cpu(C.radial, c.E, r.data(), b.data(), static_cast<double*>(nullptr));
   mlp_forward_cpu(C.mlp, c.E, b.data(), w.data());
@@ -102,8 +107,10 @@ TEST(ConvolutionUnit, BackwardMatchesFiniteDifferences) {
         vp[i] += h * dv[i];
         vm[i] -= h * dv[i];
       }
-      const double fdx = (test::dot(forward(c, conv, c.vec, xp), gA) - test::dot(forward(c, conv, c.vec, xm), gA)) / (2 * h);
-      const double fdv = (test::dot(forward(c, conv, vp, c.x), gA) - test::dot(forward(c, conv, vm, c.x), gA)) / (2 * h);
+      const double fdx =
+          (test::dot(forward(c, conv, c.vec, xp), gA) - test::dot(forward(c, conv, c.vec, xm), gA)) / (2 * h);
+      const double fdv =
+          (test::dot(forward(c, conv, vp, c.x), gA) - test::dot(forward(c, conv, vm, c.x), gA)) / (2 * h);
       EXPECT_LT(std::abs(test::dot(gx, dx) - fdx) / std::abs(fdx), 1e-7) << "lmax " << lmax;
       EXPECT_LT(std::abs(test::dot(gr, dv) - fdv) / std::abs(fdv), 1e-7) << "lmax " << lmax;
     }
@@ -116,7 +123,9 @@ TEST(ConvolutionUnit, RotationEquivariance) {
   std::mt19937 rng(8);
   const Eigen::Matrix3d R = test::random_rotation(rng);
   Vec vr(c.vec.size());
-  for (long e = 0; e < c.E; ++e) Eigen::Map<Eigen::Vector3d>(vr.data() + 3 * e) = R * Eigen::Map<const Eigen::Vector3d>(c.vec.data() + 3 * e);
+  for (long e = 0; e < c.E; ++e)
+    Eigen::Map<Eigen::Vector3d>(vr.data() + 3 * e) =
+        R * Eigen::Map<const Eigen::Vector3d>(c.vec.data() + 3 * e);
   const auto A = forward(c, conv, c.vec, c.x);
   const auto Ar = forward(c, conv, vr, test::apply(test::irreps_D(c.spec.node, R), c.x, c.N));
   EXPECT_LT(test::rel_err(Ar, test::apply(test::irreps_D(c.spec.out, R), A, c.N)), 1e-11);

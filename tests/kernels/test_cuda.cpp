@@ -1,6 +1,6 @@
 // CUDA launchers against the CPU launchers (the same E3MD_HD bodies): spherical harmonics, tensor product,
-// linear, gate, scatter and the fused convolution forward and backward, in float64 (1e-12) and float32 (1e-5).
-// Without a visible GPU every test reports that it skipped.
+// linear, gate, scatter and the fused convolution forward and backward, in float64 (1e-12) and float32
+// (1e-5). Without a visible GPU every test reports that it skipped.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,8 +17,8 @@ namespace {
 template <class T>
 using DA = cuda::DeviceArray<T>;
 
-#define E3MD_REQUIRE_GPU()                                                                         \
-  if (cuda::device_count() == 0) {                                                                 \
+#define E3MD_REQUIRE_GPU()                                                                           \
+  if (cuda::device_count() == 0) {                                                                   \
     GTEST_SKIP() << "no CUDA device visible: CUDA-vs-CPU comparison skipped (built with E3MD_CUDA)"; \
   }
 
@@ -96,7 +96,9 @@ TYPED_TEST(CudaVsCpu, LinearAndGate) {
   std::mt19937 rng(2);
   const Irreps in = Irreps::parse("8x0e+4x1o+3x2e"), out = Irreps::parse("6x0e+5x1o+2x2e");
   const int T = 3;
-  EquivariantLinear<Real> lin(in, out, rnd<double>(rng, static_cast<std::size_t>(EquivariantLinear<Real>::weight_numel(in, out, T))), T);
+  EquivariantLinear<Real> lin(
+      in, out, rnd<double>(rng, static_cast<std::size_t>(EquivariantLinear<Real>::weight_numel(in, out, T))),
+      T);
   const long n = 500;
   const auto x = rnd<Real>(rng, static_cast<std::size_t>(n * in.dim()));
   std::vector<int> types(static_cast<std::size_t>(n));
@@ -114,8 +116,10 @@ TYPED_TEST(CudaVsCpu, LinearAndGate) {
   EXPECT_LT(rel(dy.download(), y), tol<Real>());
   EXPECT_LT(rel(dgx.download(), gx), tol<Real>());
 
-  Gate<Real> gate(Irreps::parse("4x0e+2x0o"), {normalized_activation(Activation::kSilu), normalized_activation(Activation::kTanh)},
-                  Irreps::parse("5x0e"), {normalized_activation(Activation::kSilu)}, Irreps::parse("3x1o+2x2e"));
+  Gate<Real> gate(Irreps::parse("4x0e+2x0o"),
+                  {normalized_activation(Activation::kSilu), normalized_activation(Activation::kTanh)},
+                  Irreps::parse("5x0e"), {normalized_activation(Activation::kSilu)},
+                  Irreps::parse("3x1o+2x2e"));
   const auto G = gate.view();
   const auto gin = rnd<Real>(rng, static_cast<std::size_t>(n * G.dim_in));
   const auto gg = rnd<Real>(rng, static_cast<std::size_t>(n * G.dim_out));
@@ -173,13 +177,14 @@ TYPED_TEST(CudaVsCpu, TensorProductAndFusedConvolution) {
   const auto y = rnd<Real>(rng, static_cast<std::size_t>(E * C.tp.dim_in2));
   const auto w = rnd<Real>(rng, static_cast<std::size_t>(E * C.tp.weight_numel));
   const auto xe = rnd<Real>(rng, static_cast<std::size_t>(E * C.tp.dim_in1));
-  std::vector<Real> out(static_cast<std::size_t>(E * C.tp.dim_out)), tgx(xe.size()), tgy(y.size()), tgw(w.size());
+  std::vector<Real> out(static_cast<std::size_t>(E * C.tp.dim_out)), tgx(xe.size()), tgy(y.size()),
+      tgw(w.size());
   tp_uvu_forward_cpu(C.tp, E, xe.data(), y.data(), w.data(), out.data());
   tp_uvu_backward_cpu(C.tp, E, xe.data(), y.data(), w.data(), out.data(), tgx.data(), tgy.data(), tgw.data());
   DA<Real> d_xe(xe), d_y(y), d_w(w), d_out(out.size()), d_gx(xe.size()), d_gy(y.size()), d_gw(w.size());
   cuda::tp_uvu_forward_cuda(Td, E, d_xe.data(), d_y.data(), d_w.data(), d_out.data());
-  cuda::tp_uvu_backward_cuda(Td, E, d_xe.data(), d_y.data(), d_w.data(), d_out.data(), d_gx.data(), d_gy.data(),
-                             d_gw.data());
+  cuda::tp_uvu_backward_cuda(Td, E, d_xe.data(), d_y.data(), d_w.data(), d_out.data(), d_gx.data(),
+                             d_gy.data(), d_gw.data());
   cuda::synchronize();
   EXPECT_LT(rel(d_out.download(), out), tol<Real>());
   EXPECT_LT(rel(d_gx.download(), tgx), tol<Real>());

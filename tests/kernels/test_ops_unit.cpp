@@ -36,7 +36,8 @@ void check_vjp(const std::function<Vec(const Vec&)>& f, const Vec& x, const Vec&
 TEST(OpsUnit, LinearBackwardAndEquivariance) {
   std::mt19937 rng(1);
   const Irreps in = Irreps::parse("6x0e+3x1o+2x0e+2x2e+2x1o"), out = Irreps::parse("4x0e+5x1o+2x2e+2x1e");
-  const auto W = test::random_vector(rng, static_cast<std::size_t>(EquivariantLinear<double>::weight_numel(in, out)));
+  const auto W =
+      test::random_vector(rng, static_cast<std::size_t>(EquivariantLinear<double>::weight_numel(in, out)));
   EquivariantLinear<double> lin(in, out, W);
   const auto L = lin.view();
   const long n = 3;
@@ -51,12 +52,14 @@ TEST(OpsUnit, LinearBackwardAndEquivariance) {
   linear_backward_cpu(L, n, g.data(), nullptr, gx.data());
   check_vjp(f, x, g, gx);
   const Eigen::Matrix3d R = test::random_rotation(rng);
-  EXPECT_LT(test::rel_err(f(test::apply(test::irreps_D(in, R), x, n)), test::apply(test::irreps_D(out, R), f(x), n)),
+  EXPECT_LT(test::rel_err(f(test::apply(test::irreps_D(in, R), x, n)),
+                          test::apply(test::irreps_D(out, R), f(x), n)),
             1e-11);
   // The 1e block has no input: it must stay exactly zero.
   const auto y = f(x);
   for (long i = 0; i < n; ++i)
-    for (int q = out.offsets()[3]; q < out.dim(); ++q) EXPECT_EQ(y[static_cast<std::size_t>(i * out.dim() + q)], 0.0);
+    for (int q = out.offsets()[3]; q < out.dim(); ++q)
+      EXPECT_EQ(y[static_cast<std::size_t>(i * out.dim() + q)], 0.0);
   EXPECT_THROW(EquivariantLinear<double>(in, out, Vec(3)), std::invalid_argument);
 }
 
@@ -64,7 +67,8 @@ TEST(OpsUnit, SelfConnectionIsPerTypeLinear) {
   std::mt19937 rng(2);
   const Irreps in = Irreps::parse("4x0e+2x1o"), out = Irreps::parse("3x0e+2x1o");
   const int T = 3;
-  const auto W = test::random_vector(rng, static_cast<std::size_t>(EquivariantLinear<double>::weight_numel(in, out, T)));
+  const auto W =
+      test::random_vector(rng, static_cast<std::size_t>(EquivariantLinear<double>::weight_numel(in, out, T)));
   EquivariantLinear<double> sc(in, out, W, T);
   const auto L = sc.view();
   const std::vector<int> types = {2, 0, 1, 2};
@@ -82,7 +86,8 @@ TEST(OpsUnit, SelfConnectionIsPerTypeLinear) {
   // Atom 1 (type 0), output 0e channel 0: sum_u W[u][0][0] x[u] / sqrt(T * 4).
   const auto y = f(x);
   double want = 0;
-  for (int u = 0; u < 4; ++u) want += W[static_cast<std::size_t>((u * T + 0) * 3 + 0)] * x[static_cast<std::size_t>(in.dim() + u)];
+  for (int u = 0; u < 4; ++u)
+    want += W[static_cast<std::size_t>((u * T + 0) * 3 + 0)] * x[static_cast<std::size_t>(in.dim() + u)];
   EXPECT_NEAR(y[static_cast<std::size_t>(out.dim())], want / std::sqrt(12.0), 1e-14);
 }
 
@@ -90,9 +95,9 @@ TEST(OpsUnit, GateBackwardAndEquivariance) {
   std::mt19937 rng(3);
   const Irreps scal = Irreps::parse("3x0e+2x0o"), gates = Irreps::parse("2x0e+3x0o"),
                gated = Irreps::parse("2x1o+2x2e+1x1o");
-  Gate<double> gate(scal, {normalized_activation(Activation::kSilu), normalized_activation(Activation::kTanh)},
-                    gates, {normalized_activation(Activation::kSilu), normalized_activation(Activation::kTanh)},
-                    gated);
+  Gate<double> gate(
+      scal, {normalized_activation(Activation::kSilu), normalized_activation(Activation::kTanh)}, gates,
+      {normalized_activation(Activation::kSilu), normalized_activation(Activation::kTanh)}, gated);
   EXPECT_EQ(gate.irreps_in().str(), "5x0o+5x0e+3x1o+2x2e");
   EXPECT_EQ(gate.irreps_out().str(), "3x0e+2x0o+2x1o+2x2e+1x1o");
   const auto G = gate.view();
@@ -144,8 +149,8 @@ TEST(OpsUnit, RadialEmbeddingSpecValuesAndDerivative) {
   double u, du;
   polynomial_cutoff(4.0, 6.0, 2.5, &u, &du);
   EXPECT_NEAR(u, 0.630264937877655, 1e-14);
-  const double want[8] = {0.1164577752329326, -0.08913292230348159, -0.0482383899452783, 0.126052987575531,
-                          -0.04823838994527823, -0.08913292230348172, 0.1164577752329326, 7.7e-17};
+  const double want[8] = {0.1164577752329326,   -0.08913292230348159, -0.0482383899452783, 0.126052987575531,
+                          -0.04823838994527823, -0.08913292230348172, 0.1164577752329326,  7.7e-17};
   double b[8], db[8];
   radial_embedding(P, 2.5, b, db);
   for (int n = 0; n < 8; ++n) EXPECT_NEAR(b[n], want[n], 1e-15) << n;
@@ -166,7 +171,9 @@ TEST(OpsUnit, RadialEmbeddingSpecValuesAndDerivative) {
   Vec bb(40), dbb(40), gr(5, 0.0);
   radial_embedding_cpu(P, 5, r.data(), bb.data(), dbb.data());
   for (int e = 0; e < 5; ++e)
-    for (int n = 0; n < 8; ++n) gr[static_cast<std::size_t>(e)] += g[static_cast<std::size_t>(e * 8 + n)] * dbb[static_cast<std::size_t>(e * 8 + n)];
+    for (int n = 0; n < 8; ++n)
+      gr[static_cast<std::size_t>(e)] +=
+          g[static_cast<std::size_t>(e * 8 + n)] * dbb[static_cast<std::size_t>(e * 8 + n)];
   check_vjp(f, r, g, gr, 1e-6);
 }
 
@@ -181,7 +188,9 @@ TEST(OpsUnit, ScatterSumMatchesLoop) {
   Vec out(static_cast<std::size_t>(N * dim)), want(out.size(), 0.0);
   scatter_sum_cpu(N, E, dim, idx.data(), msg.data(), 0.5, out.data());
   for (long e = 0; e < E; ++e)
-    for (int q = 0; q < dim; ++q) want[static_cast<std::size_t>(idx[static_cast<std::size_t>(e)] * dim + q)] += 0.5 * msg[static_cast<std::size_t>(e * dim + q)];
+    for (int q = 0; q < dim; ++q)
+      want[static_cast<std::size_t>(idx[static_cast<std::size_t>(e)] * dim + q)] +=
+          0.5 * msg[static_cast<std::size_t>(e * dim + q)];
   EXPECT_LT(test::rel_err(out, want), 1e-15);
   idx[3] = static_cast<int>(N);
   EXPECT_THROW(scatter_sum_cpu(N, E, dim, idx.data(), msg.data(), 1.0, out.data()), std::out_of_range);

@@ -46,7 +46,8 @@ TYPED_TEST(Parity, SphericalHarmonicsAndJacobian) {
   for (long k = 0; k < E; ++k)
     for (int i = 0; i < dim; ++i)
       for (int c = 0; c < 3; ++c)
-        jac[static_cast<std::size_t>((k * dim + i) * 3 + c)] = dY[static_cast<std::size_t>((k * 3 + c) * dim + i)];
+        jac[static_cast<std::size_t>((k * dim + i) * 3 + c)] =
+            dY[static_cast<std::size_t>((k * 3 + c) * dim + i)];
   const double ej = rel_err(jac, get<double>(j, "jac"));
   EXPECT_LT(e, tol<Real>());
   EXPECT_LT(ej, tol<Real>());
@@ -71,8 +72,10 @@ TYPED_TEST(Parity, UvuTensorProduct) {
   using Real = TypeParam;
   for (const auto& c : reference().at("tp")) {
     std::vector<TpInstruction> ins;
-    for (const auto& i : c.at("instructions")) ins.push_back({i[0].get<int>(), i[1].get<int>(), i[2].get<int>()});
-    UvuTensorProduct<Real> tp(Irreps::parse(c.at("in1")), Irreps::parse(c.at("sh")), Irreps::parse(c.at("out")), ins);
+    for (const auto& i : c.at("instructions"))
+      ins.push_back({i[0].get<int>(), i[1].get<int>(), i[2].get<int>()});
+    UvuTensorProduct<Real> tp(Irreps::parse(c.at("in1")), Irreps::parse(c.at("sh")),
+                              Irreps::parse(c.at("out")), ins);
     const auto T = tp.view();
     const long E = c.at("E").get<long>();
     const auto x = get<Real>(c, "x"), y = get<Real>(c, "y"), w = get<Real>(c, "w"), g = get<Real>(c, "gout");
@@ -84,14 +87,15 @@ TYPED_TEST(Parity, UvuTensorProduct) {
                          rel_err(gy, get<double>(c, "gy")), rel_err(gw, get<double>(c, "gw"))};
     for (double v : e) EXPECT_LT(v, tol<Real>()) << c.at("in1").get<std::string>();
     std::printf("TP %s x %s (%zu paths): out %.1e gx %.1e gy %.1e gw %.1e\n",
-                c.at("in1").get<std::string>().c_str(), c.at("sh").get<std::string>().c_str(), ins.size(), e[0],
-                e[1], e[2], e[3]);
+                c.at("in1").get<std::string>().c_str(), c.at("sh").get<std::string>().c_str(), ins.size(),
+                e[0], e[1], e[2], e[3]);
   }
 }
 
 template <class Real>
 void check_linear(const nlohmann::json& c, int T, const std::vector<int>* types) {
-  EquivariantLinear<Real> lin(Irreps::parse(c.at("in")), Irreps::parse(c.at("out")), get<double>(c, "weight"), T);
+  EquivariantLinear<Real> lin(Irreps::parse(c.at("in")), Irreps::parse(c.at("out")), get<double>(c, "weight"),
+                              T);
   const auto L = lin.view();
   const long n = c.at("N").get<long>();
   const auto x = get<Real>(c, "x"), g = get<Real>(c, "gout");
@@ -118,7 +122,8 @@ TYPED_TEST(Parity, Gate) {
   const auto& c = reference().at("gate");
   auto acts = [](const nlohmann::json& ps) {
     std::vector<GateActivation> a;
-    for (int p : ps.get<std::vector<int>>()) a.push_back(normalized_activation(p == 1 ? Activation::kSilu : Activation::kTanh));
+    for (int p : ps.get<std::vector<int>>())
+      a.push_back(normalized_activation(p == 1 ? Activation::kSilu : Activation::kTanh));
     return a;
   };
   Gate<Real> gate(Irreps::parse(c.at("scalars")), acts(c.at("act_scalars")), Irreps::parse(c.at("gates")),
@@ -139,7 +144,8 @@ TYPED_TEST(Parity, Gate) {
 TYPED_TEST(Parity, RadialMlp) {
   using Real = TypeParam;
   for (const auto& c : reference().at("mlp")) {
-    RadialMlp<Real> mlp(c.at("dims").get<std::vector<int>>(), c.at("weights").get<std::vector<std::vector<double>>>());
+    RadialMlp<Real> mlp(c.at("dims").get<std::vector<int>>(),
+                        c.at("weights").get<std::vector<std::vector<double>>>());
     const auto M = mlp.view();
     const long n = c.at("N").get<long>();
     const auto x = get<Real>(c, "x"), g = get<Real>(c, "gout");
@@ -157,8 +163,9 @@ TYPED_TEST(Parity, RadialEmbedding) {
   using Real = TypeParam;
   const auto& c = reference().at("radial");
   const auto freq = get<Real>(c, "freq"), r = get<Real>(c, "r"), g = get<double>(c, "gout");
-  const RadialParams<Real> P{static_cast<Real>(c.at("r_max").get<double>()), static_cast<Real>(c.at("p").get<double>()),
-                             static_cast<int>(freq.size()), freq.data()};
+  const RadialParams<Real> P{static_cast<Real>(c.at("r_max").get<double>()),
+                             static_cast<Real>(c.at("p").get<double>()), static_cast<int>(freq.size()),
+                             freq.data()};
   const long E = static_cast<long>(r.size());
   std::vector<Real> b(static_cast<std::size_t>(E) * freq.size()), db(b.size());
   radial_embedding_cpu(P, E, r.data(), b.data(), db.data());

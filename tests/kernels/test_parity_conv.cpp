@@ -25,7 +25,8 @@ TYPED_TEST(ConvParity, ForwardAndBackward) {
     s.node = Irreps::parse(c.at("in1"));
     s.sh = Irreps::parse(c.at("sh"));
     s.out = Irreps::parse(c.at("out"));
-    for (const auto& i : c.at("instructions")) s.instructions.push_back({i[0].get<int>(), i[1].get<int>(), i[2].get<int>()});
+    for (const auto& i : c.at("instructions"))
+      s.instructions.push_back({i[0].get<int>(), i[1].get<int>(), i[2].get<int>()});
     s.r_max = c.at("r_max").get<double>();
     s.p = c.at("p").get<double>();
     s.bessel_freq = get<double>(c, "freq");
@@ -35,7 +36,8 @@ TYPED_TEST(ConvParity, ForwardAndBackward) {
     Convolution<Real> conv(s);
     const auto C = conv.view();
     const long N = c.at("N").get<long>(), E = c.at("E").get<long>();
-    const auto center = c.at("center").get<std::vector<int>>(), neighbor = c.at("neighbor").get<std::vector<int>>();
+    const auto center = c.at("center").get<std::vector<int>>(),
+               neighbor = c.at("neighbor").get<std::vector<int>>();
     const auto vec = get<Real>(c, "vec"), x = get<Real>(c, "x"), gA = get<Real>(c, "gA");
     const EdgeList<Real> edges{E, center.data(), neighbor.data(), vec.data()};
     ConvWorkspace<Real> ws;

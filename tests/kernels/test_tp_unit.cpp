@@ -33,7 +33,8 @@ TEST(TensorProductUnit, RotationEquivariance) {
     const auto r = test::random_vector(rng, static_cast<std::size_t>(3 * E));
     std::vector<double> rr(r.size()), y(static_cast<std::size_t>(E * T.dim_in2)), yr(y.size());
     for (long e = 0; e < E; ++e) {
-      Eigen::Map<Eigen::Vector3d>(rr.data() + 3 * e) = R * Eigen::Map<const Eigen::Vector3d>(r.data() + 3 * e);
+      Eigen::Map<Eigen::Vector3d>(rr.data() + 3 * e) =
+          R * Eigen::Map<const Eigen::Vector3d>(r.data() + 3 * e);
     }
     spherical_harmonics_cpu<double>(lmax, E, r.data(), y.data(), nullptr);
     spherical_harmonics_cpu<double>(lmax, E, rr.data(), yr.data(), nullptr);
@@ -56,7 +57,8 @@ TEST(TensorProductUnit, BackwardMatchesFiniteDifferences) {
   const auto g = test::random_vector(rng, static_cast<std::size_t>(E * T.dim_out));
   std::vector<double> gx(x.size()), gy(y.size()), gw(w.size());
   tp_uvu_backward_cpu(T, E, x.data(), y.data(), w.data(), g.data(), gx.data(), gy.data(), gw.data());
-  auto energy = [&](const std::vector<double>& xx, const std::vector<double>& yy, const std::vector<double>& ww) {
+  auto energy = [&](const std::vector<double>& xx, const std::vector<double>& yy,
+                    const std::vector<double>& ww) {
     std::vector<double> out(g.size());
     tp_uvu_forward_cpu(T, E, xx.data(), yy.data(), ww.data(), out.data());
     return test::dot(out, g);
