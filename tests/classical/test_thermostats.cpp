@@ -1,7 +1,7 @@
 // Thermostats, barostat and minimiser on a 256-atom Lennard-Jones argon crystal (eps 0.0104 eV,
 // sigma 3.405 Å, rc 8.5 Å). Nosé–Hoover chain and Langevin reach the target temperature and their
 // kinetic-energy fluctuations match the canonical value σ_T/T = sqrt(2/dof) within statistical error;
-// the Nosé–Hoover and NPT conserved quantities drift by less than 1e-4 eV/atom; NPT reaches the target
+// the Nosé–Hoover (1e-4) and NPT (5e-5, shifted LJ) conserved quantities stay within those eV/atom; NPT reaches the target
 // pressure on average; the z-only barostat changes only the c vector; a temperature ramp ends at T_stop;
 // FIRE relaxes positions and (with the cell) a strained crystal to the target pressure.
 #include <gtest/gtest.h>
@@ -23,6 +23,10 @@ namespace {
 
 const char* kArgon = "style: lj/cut\ncutoff: 8.5\nspecies: {Ar: {mass: 39.948}}\n"
                      "pairs: {Ar-Ar: {epsilon: 0.0104, sigma: 3.405}}\n";
+// Shifted at the cutoff so that pairs crossing it under compression do not make the energy jump (the
+// conserved-quantity check of NPT would otherwise measure the truncation, not the integrator).
+const char* kArgonShifted = "style: lj/cut\ncutoff: 8.5\nshift: true\nspecies: {Ar: {mass: 39.948}}\n"
+                            "pairs: {Ar-Ar: {epsilon: 0.0104, sigma: 3.405}}\n";
 
 Structure argon_fcc(double a, int n, double jitter = 0.0) {
   Structure s;
@@ -79,7 +83,7 @@ TEST(ClassicalThermostats, NoseHooverCanonicalFluctuations) {
   p.t_damp = 0.2;
   NoseHooverIntegrator nvt(0.004, p);
   double drift = 0;
-  const Stats st = sample_temperature(sim, nvt, 40000, 2000, 20, &drift);
+  const Stats st = sample_temperature(sim, nvt, 20000, 1000, 20, &drift);
   const double expected = std::sqrt(2.0 / sim.dof());
   std::printf("[nvt] <T> = %.3f K (target 60), sd/T = %.4f (canonical %.4f), conserved drift %.2e eV/atom\n", st.mean,
               st.sd / st.mean, expected, drift);
@@ -93,7 +97,7 @@ TEST(ClassicalThermostats, LangevinCanonicalFluctuations) {
   create_velocities(sim, 20.0, 12);
   LangevinIntegrator lgv(0.004, 60.0, 60.0, 0.2, 5);
   double drift = 0;
-  const Stats st = sample_temperature(sim, lgv, 40000, 2000, 20, &drift);
+  const Stats st = sample_temperature(sim, lgv, 20000, 1000, 20, &drift);
   const double expected = std::sqrt(2.0 / sim.dof());
   std::printf("[langevin] <T> = %.3f K (target 60), sd/T = %.4f (canonical %.4f), conserved drift %.2e eV/atom\n",
               st.mean, st.sd / st.mean, expected, drift);
@@ -123,7 +127,7 @@ TEST(ClassicalThermostats, TemperatureRampEndsAtTstop) {
 }
 
 TEST(ClassicalBarostat, NptIsoReachesTargetPressure) {
-  Simulation sim(MPI_COMM_WORLD, argon_fcc(5.40, 4), make_classical_potential(YAML::Load(kArgon), "ar"));
+  Simulation sim(MPI_COMM_WORLD, argon_fcc(5.40, 4), make_classical_potential(YAML::Load(kArgonShifted), "ar"));
   create_velocities(sim, 50.0, 14);
   NoseHooverParams p;
   p.t_start = p.t_stop = 50.0;
@@ -148,7 +152,7 @@ TEST(ClassicalBarostat, NptIsoReachesTargetPressure) {
   std::printf("[npt iso] <P> = %.1f bar (target 1000), V %.1f -> %.1f A^3, conserved drift %.2e eV/atom\n", psum / n,
               v0, sim.volume(), cmax / sim.natoms());
   EXPECT_NEAR(psum / n, 1000.0, 150.0);
-  EXPECT_LT(cmax / sim.natoms(), 2e-4);
+  EXPECT_LT(cmax / sim.natoms(), 5e-5);
   EXPECT_NEAR(h(0, 0), h(1, 1), 1e-9 * h(0, 0));  // isotropic: the cube stays a cube
   EXPECT_NEAR(h(0, 0), h(2, 2), 1e-9 * h(0, 0));
 }
@@ -164,7 +168,7 @@ TEST(ClassicalBarostat, ZOnlyScalesOnlyTheCVector) {
   p.t_start = p.t_stop = 40.0;
   p.barostat = true;
   p.coupling = NoseHooverParams::Coupling::Z;
-  p.p_start = p.p_stop = -2000.0;
+  p.p_start = p.p_stop = 5000.0;  // compression: a tensile target this size fractures the crystal
   p.p_damp = 0.5;
   NoseHooverIntegrator npt(0.004, p);
   run(sim, npt, 500);
