@@ -51,6 +51,24 @@ def activation(mod):
     return act_name(mod.f), cst
 
 
+def block_activations(act_mod, irreps_part, where):
+    """One (name, constant) per block of the simplified irreps. e3nn's Activation holds one per block of the
+    unsimplified list it was built with; merged neighbours have the same parity and hence the same function."""
+    per_dim = []
+    for (mul, ir), a in zip(act_mod.irreps_in, act_mod.acts):
+        per_dim += [activation(a)] * (mul * ir.dim)
+    out, start = [], 0
+    for mi in irreps_part:
+        chunk = set(per_dim[start:start + mi.dim])
+        if len(chunk) != 1:
+            raise nl.ExportError(f"{where}: block {mi} mixes activations {sorted(chunk)}")
+        out.append(chunk.pop())
+        start += mi.dim
+    if start != len(per_dim):
+        raise nl.ExportError(f"{where}: activation blocks do not cover the gate input")
+    return out
+
+
 def write_linear(g, name, lin):
     """e3nn o3.Linear (no biases): irreps, (i_in, i_out) instructions, path weights (alpha), flat weight."""
     if lin.internal_weights is False or getattr(lin, "bias_numel", 0):
@@ -146,9 +164,9 @@ def write_layer(g, k, layer):
         for mi, i in zip(irreps_part, ins):
             if sorted_in[i] != mi:
                 raise nl.ExportError(f"layer{k}.gate: block {mi} does not match the gate input {sorted_in[i]}")
-        acts = {"scalars": gate.act_scalars.acts, "gates": gate.act_gates.acts, "gated": None}[part]
-        if acts is not None:
-            pairs = [activation(a) for a in acts]
+        act_mod = {"scalars": gate.act_scalars, "gates": gate.act_gates, "gated": None}[part]
+        if act_mod is not None:
+            pairs = block_activations(act_mod, irreps_part, f"layer{k}.gate.{part}")
             pg.attrs["activations"] = ",".join(n for n, _ in pairs)
             pg.create_dataset("activation_constants", data=np.array([c for _, c in pairs], dtype=np.float64))
     if gate.irreps_gates.num_irreps != gate.irreps_gated.num_irreps:

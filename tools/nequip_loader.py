@@ -130,6 +130,10 @@ def check_builders(config, where):
             raise ExportError(f"{where}: model_builders entry '{name}' is not supported; supported builders: "
                               f"{', '.join(sorted(SUPPORTED_BUILDERS))} ({SUPPORTED}); pair potentials and custom "
                               "builders have no e3md equivalent yet")
+    nonlin = config.get("nonlinearity_type", "gate")
+    if nonlin != "gate":
+        raise ExportError(f"{where}: nonlinearity_type '{nonlin}' is not supported; e3md reads nonlinearity_type: gate "
+                          "(the nequip default)")
 
 
 def build_float64_model(source):
@@ -163,7 +167,12 @@ def build_float64_model(source):
         if (saved - expected[k]).abs().max().item() > 1e-6:
             raise ExportError(f"{source.path}: Wigner-3j buffer {k} differs from e3nn {_e3nn_version()}'s; "
                               "export with the e3nn version the model was trained with")
-    missing, unexpected = model.load_state_dict(sd, strict=False)
+    try:
+        missing, unexpected = model.load_state_dict(sd, strict=False)
+    except RuntimeError as e:
+        first = [ln.strip() for ln in str(e).splitlines() if "size mismatch" in ln][:1]
+        raise ExportError(f"{source.path}: weights do not match the architecture built from its config "
+                          f"({first[0] if first else type(e).__name__}); was config.yaml edited?") from None
     missing = [k for k in missing if "_w3j_" not in k]
     if missing or unexpected:
         raise ExportError(f"{source.path}: weights do not match the architecture built from its config "

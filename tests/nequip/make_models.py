@@ -41,6 +41,12 @@ MODELS = {
     "l4_lmax2_T4_sqrt": (dict(num_layers=4, l_max=2, parity=True, num_features=16,
                               chemical_symbols=["Ti", "O", "Sr", "Ba"], invariant_layers=2, invariant_neurons=16,
                               PolynomialCutoff_p=5.0, r_max=3.7), False),
+    # nequip 0.5-style defaults (ssp scalars, abs odd gates), forces only, no per-species rescale
+    "l1_force_only_ssp": (dict(num_layers=1, l_max=2, parity=True, num_features=8, chemical_symbols=["Cu", "Zr"],
+                               model_builders=["SimpleIrrepsConfig", "EnergyModel", "ForceOutput",
+                                               "RescaleEnergyEtc"],
+                               nonlinearity_scalars={"e": "ssp", "o": "tanh"},
+                               nonlinearity_gates={"e": "ssp", "o": "abs"}, invariant_layers=1), False),
 }
 
 
@@ -53,6 +59,9 @@ def base_config(overrides, seed):
                                     "RescaleEnergyEtc"],
                     default_dtype="float64", model_dtype="float64", global_rescale_scale=1.7))
     cfg.update(overrides)
+    if "PerSpeciesRescale" not in cfg["model_builders"]:
+        cfg.pop("per_species_rescale_shifts", None)
+        return cfg
     n = len(cfg["chemical_symbols"])
     rng = np.random.default_rng(seed)
     if "per_species_rescale_shifts" not in overrides:
@@ -117,6 +126,9 @@ def main(argv=None):
     sys.path.insert(0, str(HERE.parents[1] / "tools"))
     import export_nequip
     out_dir = pathlib.Path(args.out_dir)
+    if out_dir.exists() and not args.only:
+        import shutil
+        shutil.rmtree(out_dir)  # no stale model from an earlier run may pass a test
     out_dir.mkdir(parents=True, exist_ok=True)
     for i, (name, (overrides, do_deploy)) in enumerate(MODELS.items()):
         if args.only and name not in args.only:

@@ -1,0 +1,20 @@
+# Runs `e3md model info MODEL` and checks what it prints (species, cutoff, layers, irreps, parameter count).
+execute_process(COMMAND ${E3MD} model info ${MODEL} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "e3md model info failed (${rc}): ${err}")
+endif()
+foreach(expect "0=Li\\(Z=3\\) 1=O\\(Z=8\\) 2=P\\(Z=15\\)" "r_max +4 Angstrom" "layers +3"
+               "layer 0 +in 8x0e -> out 8x0e\\+8x2e\\+8x1o\\+8x3o" "nequip 0.6.1" "model_dtype float32"
+               "parameters +([0-9]+) \\(nequip counted ([0-9]+)\\)")
+  if(NOT out MATCHES "${expect}")
+    message(FATAL_ERROR "e3md model info output lacks '${expect}':\n${out}")
+  endif()
+endforeach()
+string(REGEX MATCH "parameters +([0-9]+) \\(nequip counted ([0-9]+)\\)" _ "${out}")
+if(NOT CMAKE_MATCH_1 STREQUAL CMAKE_MATCH_2)
+  message(FATAL_ERROR "parameter count ${CMAKE_MATCH_1} differs from nequip's ${CMAKE_MATCH_2}")
+endif()
+execute_process(COMMAND ${E3MD} model info ${MODEL}.missing OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(rc EQUAL 0 OR NOT err MATCHES "e3md: error: .*missing.*export_nequip.py")
+  message(FATAL_ERROR "a missing model file must fail with one error line, got (${rc}): ${err}")
+endif()
