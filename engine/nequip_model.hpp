@@ -11,6 +11,10 @@
 
 namespace e3md {
 
+// The building blocks live in their own namespace so that they never clash with the kernels' plan classes of
+// the same names (e3md::kernels::Irreps, EquivariantLinear, Gate, ...), which a potential uses side by side.
+namespace nequip {
+
 // One block of an irreps list: `mul` copies of the irrep (l, p), p = +1 (even) or -1 (odd). Inside a block the
 // layout is multiplicity-major: component m of copy u sits at offset + u*(2l+1) + m (e3nn's order).
 struct Irrep {
@@ -99,16 +103,18 @@ struct Gate {
   std::vector<Activation> scalar_acts, gate_acts;  // one per block
 };
 
+}  // namespace nequip
+
 struct NequipLayer {
-  Irreps irreps_in;  // features entering the layer (and the self-connection)
-  EquivariantLinear linear_1;
-  RadialMlp radial;
-  EdgeTensorProduct tp;
+  nequip::Irreps irreps_in;  // features entering the layer (and the self-connection)
+  nequip::EquivariantLinear linear_1;
+  nequip::RadialMlp radial;
+  nequip::EdgeTensorProduct tp;
   double avg_num_neighbors = 0.0;  // messages are divided by sqrt of it; 0 = no normalisation
-  EquivariantLinear linear_2;      // simplify(tp.irreps_out) -> gate.irreps_in
+  nequip::EquivariantLinear linear_2;      // simplify(tp.irreps_out) -> gate.irreps_in
   bool use_sc = true;
-  SelfConnection sc;
-  Gate gate;
+  nequip::SelfConnection sc;
+  nequip::Gate gate;
   bool resnet = false;  // h_next = h + gate(z)
 };
 
@@ -142,14 +148,14 @@ struct NequipModel {
   double r_max = 0.0;             // Å
   double polynomial_p = 6.0;      // cutoff envelope exponent
   int l_max = 0;
-  Irreps edge_sh;                 // spherical harmonics irreps (1x0e+1x1o+... or all even)
+  nequip::Irreps edge_sh;                 // spherical harmonics irreps (1x0e+1x1o+... or all even)
   std::vector<double> bessel_weights;  // w_n: B_n(r) = 2/r_max sin(w_n r / r_max) / r
   bool bessel_trainable = true;
 
   int num_types = 0;
-  EquivariantLinear chemical_embedding;  // one-hot (num_types x 0e) -> features
+  nequip::EquivariantLinear chemical_embedding;  // one-hot (num_types x 0e) -> features
   std::vector<NequipLayer> layers;
-  EquivariantLinear conv_to_output_hidden, output_hidden_to_scalar;
+  nequip::EquivariantLinear conv_to_output_hidden, output_hidden_to_scalar;
 
   // e_i = global_scale * (scales[t] * raw_i + shifts[t]); E = sum e_i + global_shift (when present).
   // scales/shifts have 0 (absent), 1 (shared) or num_types entries.

@@ -8,6 +8,8 @@
 namespace e3md {
 namespace {
 
+using namespace nequip;  // the model's building blocks (engine/nequip_model.hpp)
+
 const char* const kFix = "re-export it with tools/export_nequip.py (docs/model-format.md)";
 
 // Silences HDF5's error-stack printing while a file is read; errors become ModelFileError instead.

@@ -33,6 +33,6 @@ std::int64_t parameter_count(const NequipModel& model);
 std::vector<std::pair<std::string, const std::vector<double>*>> named_weights(const NequipModel& model);
 
 // "32x0e+32x1o" (e3nn notation).
-std::string irreps_string(const Irreps& irreps);
+std::string irreps_string(const nequip::Irreps& irreps);
 
 }  // namespace e3md
