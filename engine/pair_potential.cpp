@@ -59,7 +59,6 @@ void PairPotential<Pair>::compute(const Box& /*box*/, Atoms& atoms, const Neighb
   const DsfCoulomb coul = has_coul ? *coulomb_ : DsfCoulomb{};
 
   double energy = 0.0;
-  double v0 = 0, v1 = 0, v2 = 0, v3 = 0, v4 = 0, v5 = 0;  // xx yy zz xy xz yz
   for (int i = 0; i < nlocal; ++i) {
     const double xi = x[i][0], yi = x[i][1], zi = x[i][2];
     const int ti = type[i];
@@ -92,19 +91,29 @@ void PairPotential<Pair>::compute(const Box& /*box*/, Atoms& atoms, const Neighb
         eatom[i] += 0.5 * e;
         eatom[j] += 0.5 * e;
       }
-      v0 += dx * dx * fpair;
-      v1 += dy * dy * fpair;
-      v2 += dz * dz * fpair;
-      v3 += dx * dy * fpair;
-      v4 += dx * dz * fpair;
-      v5 += dy * dz * fpair;
     }
     f[i][0] += fxi;
     f[i][1] += fyi;
     f[i][2] += fzi;
   }
   result.energy = request.energy ? energy : 0.0;
-  result.virial << v0, v3, v4, v3, v1, v5, v4, v5, v2;
+  // Virial Σ r⊗F as LAMMPS's virial_fdotr_compute: Σ x_i ⊗ f_i over owned and ghost atoms, before ghost
+  // forces are summed into owners. Ghost positions are exact lattice images, so this equals the pair sum
+  // Σ Δx⊗F_pair, at one pass over atoms instead of six products per pair.
+  if (request.virial) {
+    double v0 = 0, v1 = 0, v2 = 0, v3 = 0, v4 = 0, v5 = 0;  // xx yy zz xy xz yz
+    for (int i = 0, n = atoms.ntotal(); i < n; ++i) {
+      v0 += x[i][0] * f[i][0];
+      v1 += x[i][1] * f[i][1];
+      v2 += x[i][2] * f[i][2];
+      v3 += x[i][1] * f[i][0];
+      v4 += x[i][2] * f[i][0];
+      v5 += x[i][2] * f[i][1];
+    }
+    result.virial << v0, v3, v4, v3, v1, v5, v4, v5, v2;
+  } else {
+    result.virial.setZero();
+  }
   if (per_atom) {
     // Halves of pair energies tallied on ghosts belong to their owners.
     halo.reverse(eatom, 1);
