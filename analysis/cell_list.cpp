@@ -36,6 +36,14 @@ CellList::CellList(const Box& box, const std::vector<Vec3>& positions, const std
     width_[uk] = (hi[uk] - lo_[uk]) / m;
     reach_[uk] = static_cast<int>(std::ceil(cutoff / (thickness / m) - 1e-12));
     if (!box.periodic(k)) reach_[uk] = std::min(reach_[uk], m);
+    for (int v = -reach_[uk]; v < m + reach_[uk]; ++v) {
+      const int n_img = static_cast<int>(std::floor(static_cast<double>(v) / m));
+      if (box.periodic(k)) {
+        wrap_[uk].push_back({v - n_img * m, n_img});
+      } else {
+        wrap_[uk].push_back({(v < 0 || v >= m) ? -1 : v, 0});
+      }
+    }
   }
   const std::size_t ncell = static_cast<std::size_t>(m_[0]) * static_cast<std::size_t>(m_[1]) * static_cast<std::size_t>(m_[2]);
   std::vector<int> cell_of_member(members.size());

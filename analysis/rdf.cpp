@@ -44,23 +44,56 @@ void RdfAccumulator::add_frame(const Box& box, const std::vector<Vec3>& position
     const auto& centres = groups_[p].first;
     const CellList cells(box, positions, groups_[p].second, opt_.r_max);
     std::vector<double>& out = res_.counts[p];
-    const long nc = static_cast<long>(centres.size());
+    const bool same = same_[p];
+    // Centres sorted by cell (counting sort), so that each cell's neighbour cells are found once per batch.
+    const int ncell = cells.cells();
+    std::vector<int> first(static_cast<std::size_t>(ncell) + 1, 0), cell_of(centres.size());
+    std::vector<Vec3> wx(centres.size());
+    for (std::size_t c = 0; c < centres.size(); ++c) {
+      wx[c] = cells.wrapped(positions[static_cast<std::size_t>(centres[c])]);
+      cell_of[c] = cells.cell_index(wx[c]);
+      ++first[static_cast<std::size_t>(cell_of[c]) + 1];
+    }
+    for (int c = 0; c < ncell; ++c) first[static_cast<std::size_t>(c) + 1] += first[static_cast<std::size_t>(c)];
+    std::vector<int> fill(first.begin(), first.end() - 1), ids(centres.size());
+    std::vector<Vec3> xs(centres.size());
+    for (std::size_t c = 0; c < centres.size(); ++c) {
+      const auto slot = static_cast<std::size_t>(fill[static_cast<std::size_t>(cell_of[c])]++);
+      ids[slot] = centres[c];
+      xs[slot] = wx[c];
+    }
 #pragma omp parallel
     {
-      // Per-thread integer histogram: exact counts, summed once per frame.
-      std::vector<long long> hist(static_cast<std::size_t>(opt_.bins), 0);
-#pragma omp for schedule(dynamic, 64)
-      for (long c = 0; c < nc; ++c) {
-        const int i = centres[static_cast<std::size_t>(c)];
-        const Vec3 x = cells.wrapped(positions[static_cast<std::size_t>(i)]);
-        cells.visit(x, i, [&](int, const Vec3&, double r2) {
-          if (r2 < rmin2) return;
-          const int k = std::min(static_cast<int>((std::sqrt(r2) - opt_.r_min) * inv_dr), last);
-          ++hist[static_cast<std::size_t>(k)];
-        });
+      // Per-thread integer histogram: exact counts, summed once per frame. Slot `bins` collects candidates
+      // outside [r_min, r_max] (and an atom with itself), so the loop bins without unpredictable branches.
+      std::vector<long long> hist(static_cast<std::size_t>(opt_.bins) + 1, 0);
+      const double rmax2 = opt_.r_max * opt_.r_max, rmin = opt_.r_min;
+      const int trash = opt_.bins;
+      auto bin = [&](double r2) {
+        const int k = std::min(static_cast<int>((std::sqrt(r2) - rmin) * inv_dr), last);
+        return (r2 <= rmax2 && r2 >= rmin2) ? k : trash;
+      };
+#pragma omp for schedule(dynamic, 8)
+      for (int c = 0; c < ncell; ++c) {
+        const int b = first[static_cast<std::size_t>(c)], n = first[static_cast<std::size_t>(c) + 1] - b;
+        if (n == 0) continue;
+        const Vec3* bx = xs.data() + b;
+        const int* bi = ids.data() + b;
+        if (same) {
+          // A group with itself: each unordered pair once, counted twice; an atom's own images (j == i)
+          // are visited for +n and −n already, so once each; the zero-shift self pair not at all.
+          cells.visit_cell<true, true>(c, bx, bi, n, [&](int a, int j, double r2, bool zero_shift) {
+            const int w = j == bi[a] ? (zero_shift ? 0 : 1) : 2;
+            hist[static_cast<std::size_t>(bin(r2))] += w;
+          });
+        } else {
+          cells.visit_cell<false, true>(c, bx, bi, n, [&](int a, int j, double r2, bool zero_shift) {
+            hist[static_cast<std::size_t>(bin(r2))] += (j == bi[a] && zero_shift) ? 0 : 1;
+          });
+        }
       }
 #pragma omp critical
-      for (std::size_t k = 0; k < hist.size(); ++k) out[k] += static_cast<double>(hist[k]);
+      for (std::size_t k = 0; k < out.size(); ++k) out[k] += static_cast<double>(hist[k]);
     }
   }
   volume_sum_ += box.volume();
