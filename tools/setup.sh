@@ -34,9 +34,10 @@ venv="$here/.venv"
 if [[ ! -x "$venv/bin/python" ]]; then
   /usr/bin/python3 -m venv --system-site-packages "$venv"
 fi
-if ! "$venv/bin/python" -c "import e3nn, nequip" >/dev/null 2>&1; then
+# tidynamics: MDAnalysis' EinsteinMSD(fft=True) needs it (analysis parity tests).
+if ! "$venv/bin/python" -c "import e3nn, nequip, tidynamics" >/dev/null 2>&1; then
   "$venv/bin/pip" install -q --no-deps e3nn==0.5.1 nequip==0.6.1 opt_einsum_fx==0.1.4 opt_einsum==3.3.0 \
-    torch-runstats==0.2.0 torch-ema==0.3
+    torch-runstats==0.2.0 torch-ema==0.3 tidynamics==1.1.2
 fi
 # Debian's torch calls itself 1.13.0a0, which nequip 0.6 rejects at import; it is 1.13.1. A .pth hook
 # corrects the string just before nequip is imported (Debian's own sitecustomize.py shadows ours).
