@@ -1,0 +1,43 @@
+// NequIP (nequip 0.5/0.6) potential on kernels/, float64 reference path, any number of MPI ranks.
+//
+// Message passing across ranks (spec §14): each layer's node features are computed for owned atoms and
+// copied to ghosts with HaloExchange::forward before the next layer's convolution reads them; in the
+// backward pass the feature gradients that land on ghost rows are summed into their owners with
+// HaloExchange::reverse before back-propagating through the owner's previous layer. Energies are counted
+// over owned atoms only; ghost forces are reverse-summed by the caller (needs_reverse_force()).
+// Ghosts are needed within r_max (+ skin) only, since features travel through the halo every layer.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/nequip_model.hpp"
+#include "engine/potential.hpp"
+
+namespace e3md {
+
+class NequipPotential : public Potential {
+ public:
+  // Builds the kernels' plans from a model read by io/model_file.hpp. Throws std::runtime_error naming the
+  // layer and the fix when the model uses something kernels/ does not implement (activations other than
+  // silu/tanh with e3nn's constants, a radial MLP activation other than silu).
+  explicit NequipPotential(const NequipModel& model);
+  ~NequipPotential() override;
+  NequipPotential(const NequipPotential&) = delete;
+  NequipPotential& operator=(const NequipPotential&) = delete;
+
+  std::string name() const override { return "nequip"; }
+  double cutoff() const override;
+  NeighborKind neighbor_kind() const override { return NeighborKind::Full; }
+  bool needs_reverse_force() const override { return true; }
+  std::vector<std::string> species() const override;
+  void compute(const Box& box, Atoms& atoms, const NeighborList& list, HaloExchange& halo,
+               const ComputeRequest& request, ComputeResult& result) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace e3md
