@@ -4,6 +4,8 @@
 // energies and forces agree with LAMMPS to round-off (see docs/potentials.md).
 //
 // Every evaluator adds F/r (eV/Å², "fpair": the force on i is fpair·(x_i − x_j)) and the pair energy (eV).
+// evaluate(rsq, r, ...) takes r = √rsq from the caller, computed once per pair when any term needs it
+// (kNeedsR); evaluators that do not need r ignore it.
 #pragma once
 
 #include <cmath>
@@ -54,8 +56,7 @@ struct DsfCoulomb {
   }
 
   // rsq < cutsq is checked by the caller.
-  E3MD_HD void evaluate(double rsq, double qiqj, double& fpair, double& energy) const {
-    const double r = ::sqrt(rsq);
+  E3MD_HD void evaluate(double rsq, double r, double qiqj, double& fpair, double& energy) const {
     const double prefactor = qqrd2e * qiqj / r;
     const double erfcd = ::exp(-alpha * alpha * rsq);
     double erfcc;
@@ -95,10 +96,10 @@ struct BornPair {
     return p;
   }
 
-  E3MD_HD void evaluate(double rsq, double& fpair, double& energy) const {
+  static constexpr bool kNeedsR = true;
+  E3MD_HD void evaluate(double rsq, double r, double& fpair, double& energy) const {
     const double r2inv = 1.0 / rsq;
     const double r6inv = r2inv * r2inv * r2inv;
-    const double r = ::sqrt(rsq);
     const double rexp = ::exp((sigma - r) * rhoinv);
     const double forceborn = born1 * r * rexp - born2 * r6inv + born3 * r2inv * r6inv;
     fpair += forceborn * r2inv;
@@ -124,10 +125,10 @@ struct BuckPair {
     return p;
   }
 
-  E3MD_HD void evaluate(double rsq, double& fpair, double& energy) const {
+  static constexpr bool kNeedsR = true;
+  E3MD_HD void evaluate(double rsq, double r, double& fpair, double& energy) const {
     const double r2inv = 1.0 / rsq;
     const double r6inv = r2inv * r2inv * r2inv;
-    const double r = ::sqrt(rsq);
     const double rexp = ::exp(-r * rhoinv);
     const double forcebuck = buck1 * r * rexp - buck2 * r6inv;
     fpair += forcebuck * r2inv;
@@ -158,8 +159,8 @@ struct PedonePair {
     return p;
   }
 
-  E3MD_HD void evaluate(double rsq, double& fpair, double& energy) const {
-    const double r = ::sqrt(rsq);
+  static constexpr bool kNeedsR = true;
+  E3MD_HD void evaluate(double rsq, double r, double& fpair, double& energy) const {
     const double dexp = ::exp(-alpha * (r - r0));
     const double r2inv = 1.0 / rsq;
     const double r12inv = r2inv * r2inv * r2inv * r2inv * r2inv * r2inv;
@@ -187,7 +188,8 @@ struct LjPair {
     return p;
   }
 
-  E3MD_HD void evaluate(double rsq, double& fpair, double& energy) const {
+  static constexpr bool kNeedsR = false;
+  E3MD_HD void evaluate(double rsq, double /*r*/, double& fpair, double& energy) const {
     const double r2inv = 1.0 / rsq;
     const double r6inv = r2inv * r2inv * r2inv;
     const double forcelj = r6inv * (lj1 * r6inv - lj2);

@@ -77,9 +77,10 @@ void PairPotential<Pair>::compute(const Box& /*box*/, Atoms& atoms, const Neighb
       const int tj = type[j];
       if (rsq >= cutsq[row + tj]) continue;
       double fpair = 0.0, e = 0.0;
-      if (has_coul && rsq < coul.cutsq) coul.evaluate(rsq, qi * q[tj], fpair, e);
+      const double r = (has_coul || Pair::kNeedsR) ? std::sqrt(rsq) : 0.0;
+      if (has_coul && rsq < coul.cutsq) coul.evaluate(rsq, r, qi * q[tj], fpair, e);
       const Pair& p = pairs[row + tj];
-      if (rsq < p.cutsq) p.evaluate(rsq, fpair, e);
+      if (rsq < p.cutsq) p.evaluate(rsq, r, fpair, e);
       fxi += dx * fpair;
       fyi += dy * fpair;
       fzi += dz * fpair;

@@ -32,38 +32,38 @@ void check_gradient(const std::function<void(double, double&, double&)>& eval, d
 
 TEST(ClassicalEvaluators, ForcesAreEnergyGradients) {
   const auto born = BornPair::make(1200.0, 0.25, 0.1, 5.0, 2.0, 6.0, true);
-  check_gradient([&](double rsq, double& f, double& e) { born.evaluate(rsq, f, e); }, 1.2, 5.9, 1e-7);
+  check_gradient([&](double rsq, double& f, double& e) { born.evaluate(rsq, std::sqrt(rsq), f, e); }, 1.2, 5.9, 1e-7);
   const auto buck = BuckPair::make(1388.77, 0.3623, 175.0, 8.0, false);
-  check_gradient([&](double rsq, double& f, double& e) { buck.evaluate(rsq, f, e); }, 1.2, 7.9, 1e-7);
+  check_gradient([&](double rsq, double& f, double& e) { buck.evaluate(rsq, std::sqrt(rsq), f, e); }, 1.2, 7.9, 1e-7);
   const auto ped = PedonePair::make(0.831326, 2.585833, 1.800790, 1.0, 5.5, true);
-  check_gradient([&](double rsq, double& f, double& e) { ped.evaluate(rsq, f, e); }, 1.1, 5.4, 1e-7);
+  check_gradient([&](double rsq, double& f, double& e) { ped.evaluate(rsq, std::sqrt(rsq), f, e); }, 1.1, 5.4, 1e-7);
   const auto lj = LjPair::make(0.0104, 3.4, 8.5, false);
-  check_gradient([&](double rsq, double& f, double& e) { lj.evaluate(rsq, f, e); }, 3.0, 8.4, 1e-7);
+  check_gradient([&](double rsq, double& f, double& e) { lj.evaluate(rsq, std::sqrt(rsq), f, e); }, 3.0, 8.4, 1e-7);
   const auto dsf = DsfCoulomb::make(0.25, 8.0, 14.399645, true);
-  check_gradient([&](double rsq, double& f, double& e) { dsf.evaluate(rsq, -0.72, f, e); }, 1.0, 7.9, 1e-7);
+  check_gradient([&](double rsq, double& f, double& e) { dsf.evaluate(rsq, std::sqrt(rsq), -0.72, f, e); }, 1.0, 7.9, 1e-7);
   // The A&S polynomial makes the force differ from −dE/dr by up to ~1e-7 relative.
   const auto dsfp = DsfCoulomb::make(0.25, 8.0, 14.399645, false);
-  check_gradient([&](double rsq, double& f, double& e) { dsfp.evaluate(rsq, -0.72, f, e); }, 1.0, 7.9, 2e-6);
+  check_gradient([&](double rsq, double& f, double& e) { dsfp.evaluate(rsq, std::sqrt(rsq), -0.72, f, e); }, 1.0, 7.9, 2e-6);
 }
 
 TEST(ClassicalEvaluators, DsfVanishesAtCutoffAndPedoneForm) {
   for (bool exact : {true, false}) {
     const auto dsf = DsfCoulomb::make(0.25, 8.0, 14.399645, exact);
     double f = 0, e = 0;
-    dsf.evaluate(64.0 * (1 - 1e-14), 3.0 * -1.2, f, e);
+    dsf.evaluate(64.0 * (1 - 1e-14), 8.0 * std::sqrt(1 - 1e-14), 3.0 * -1.2, f, e);
     EXPECT_NEAR(e, 0.0, exact ? 1e-12 : 1e-6);
     EXPECT_NEAR(f, 0.0, exact ? 1e-12 : 1e-6);
   }
   const auto ped = PedonePair::make(0.042395, 1.379316, 3.618701, 22.0, 5.5, false);
   for (double r : {1.9, 2.5, 3.6, 5.0}) {
     double f = 0, e = 0;
-    ped.evaluate(r * r, f, e);
+    ped.evaluate(r * r, r, f, e);
     const double m = 1.0 - std::exp(-1.379316 * (r - 3.618701));
     EXPECT_NEAR(e, 0.042395 * (m * m - 1.0) + 22.0 / std::pow(r, 12), 1e-14);
   }
   const auto shifted = PedonePair::make(0.042395, 1.379316, 3.618701, 22.0, 5.5, true);
   double f = 0, e = 0;
-  shifted.evaluate(5.5 * 5.5, f, e);
+  shifted.evaluate(5.5 * 5.5, 5.5, f, e);
   EXPECT_NEAR(e, 0.0, 1e-15);
 }
 
