@@ -8,6 +8,7 @@
 
 #include "driver/builder_amorphous.hpp"
 #include "driver/builder_crystal.hpp"
+#include "driver/builder_dataset.hpp"
 #include "driver/builder_defects.hpp"
 #include "driver/builder_slab.hpp"
 #include "driver/builder_strain.hpp"
@@ -230,6 +231,34 @@ TEST(Amorphous, CompositionDensityAndMinimumDistances) {
   o.density = 2.3;
   o.composition = "Li3PQ4";
   expect_invalid([&] { build_amorphous(o); }, "'Q'");
+}
+
+}  // namespace
+}  // namespace e3md
+
+namespace e3md {
+namespace {
+
+TEST(Dataset, EveryFrameCarriesConfigTypeAndCrystal) {
+  DatasetOptions o;
+  o.crystals = {"Li3PO4", "Li2O"};
+  o.defect_cap = 2;
+  const auto frames = build_dataset(o);
+  std::map<std::string, long> kinds;
+  for (const auto& f : frames) {
+    ASSERT_TRUE(f.info.count("config_type"));
+    ASSERT_TRUE(f.info.count("crystal"));
+    ++kinds[f.info.at("config_type")];
+  }
+  // Per crystal: 1 base, 20 hydrostatic, 3×20 orthorhombic, 3×20 monoclinic, 7 slabs; Li3PO4 adds 2+2 defects.
+  EXPECT_EQ(kinds["crystal"], 2);
+  EXPECT_EQ(kinds["strain_hydrostatic"], 40);
+  EXPECT_EQ(kinds["strain_orthorhombic"], 120);
+  EXPECT_EQ(kinds["strain_monoclinic"], 120);
+  EXPECT_EQ(kinds["slab"], 14);
+  EXPECT_EQ(kinds["defect_li-rich"], 2);
+  EXPECT_EQ(kinds["defect_li-poor"], 2);
+  EXPECT_EQ(frames.size(), 300u);
 }
 
 }  // namespace
