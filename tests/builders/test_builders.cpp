@@ -263,3 +263,33 @@ TEST(Dataset, EveryFrameCarriesConfigTypeAndCrystal) {
 
 }  // namespace
 }  // namespace e3md
+
+#include "driver/builder_deck.hpp"
+
+namespace e3md {
+namespace {
+
+TEST(DeckBuild, CrystalWithModifiersAndErrorsNamingTheKey) {
+  const auto s = build_from_yaml(YAML::Load("{crystal: Li3PO4, supercell: [1, 1, 2], strain: {kind: hydrostatic, value: 0.05}}"),
+                                 "deck.yaml:3");
+  EXPECT_EQ(s.size(), 32u);
+  EXPECT_NEAR(s.box.volume(), 2.0 * 1.05 * build_crystal("Li3PO4").box.volume(), 1e-9);
+  const auto slab = build_from_yaml(YAML::Load("{crystal: Li, slab: {miller: [1, 1, 0], layers: 4, vacuum: 10}}"), "d:1");
+  EXPECT_EQ(slab.info.at("config_type"), "slab");
+  auto msg = [](const std::string& y) {
+    try {
+      build_from_yaml(YAML::Load(y), "deck.yaml:7");
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(msg("{crystal: Li, slab: {miler: [1, 1, 0]}}").find("deck.yaml:7: build.slab.miler: unknown key"), std::string::npos);
+  EXPECT_NE(msg("{crystal: Li, slab: {miller: [0, 0, 0], layers: 2}}").find("0 0 0"), std::string::npos);
+  EXPECT_NE(msg("{crystal: Nope}").find("unknown crystal 'Nope'"), std::string::npos);
+  EXPECT_NE(msg("{amorphous: {composition: Li3PO4, density: 11, units: 4}}").find("impossible"), std::string::npos);
+  EXPECT_NE(msg("{crystal: Li, input: x.xyz}").find("exactly one of"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace e3md
