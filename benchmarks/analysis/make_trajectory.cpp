@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < n; ++i) {
       const auto u = static_cast<std::size_t>(i);
       if (types[u] == 0) {
-        x[u] += 0.2 * e3md::Vec3(g(rng), g(rng), g(rng));  // D = 0.02/0.1/2... = 0.2 Å²/ps per axis
+        x[u] += 0.2 * e3md::Vec3(g(rng), g(rng), g(rng));  // σ² = 0.04 Å² per 0.1 ps: D = 0.2 Å²/ps
       } else {
         x[u] = site[u] + 0.3 * e3md::Vec3(g(rng), g(rng), g(rng));
       }

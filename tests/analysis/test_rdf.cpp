@@ -8,6 +8,7 @@
 
 #include "analysis/csv.hpp"
 #include "analysis/rdf.hpp"
+#include "io/extxyz.hpp"
 #include "support.hpp"
 
 namespace e3md {
@@ -178,6 +179,41 @@ TEST(Rdf, PartialsAreSymmetricAndSumToTheTotal) {
     EXPECT_NEAR(n * (n - 1) * r.g[0][k], sum, 1e-9 * std::max(1.0, sum));
     EXPECT_EQ(r.counts[0][k], r.counts[1][k] + r.counts[2][k] + r.counts[3][k] + r.counts[4][k]);
   }
+}
+
+TEST(Rdf, ExtendedXyzAndH5mdInputsGiveTheSameResult) {
+  std::mt19937_64 rng(8);
+  const Box box(test::triclinic_cell(11.0, 12.0, 13.0), {true, true, true});
+  std::vector<std::string> sp;
+  for (int i = 0; i < 60; ++i) sp.push_back(i % 4 ? "O" : "Li");
+  std::vector<test::SynthFrame> frames(3);
+  std::vector<Structure> xyz;
+  for (std::size_t t = 0; t < frames.size(); ++t) {
+    frames[t].box = box;
+    frames[t].time = 0.5 * static_cast<double>(t);
+    frames[t].x = random_positions(box, 60, rng);
+    Structure s;
+    s.box = box;
+    s.species = sp;
+    s.positions = frames[t].x;
+    s.info["time"] = std::to_string(frames[t].time);
+    xyz.push_back(s);
+  }
+  const std::string h5 = test::tmp_path("same.h5md"), ex = test::tmp_path("same.extxyz");
+  test::write_h5md(h5, sp, frames);
+  write_extxyz(ex, xyz);
+  RdfOptions opt;
+  opt.r_max = 5.0;
+  opt.bins = 25;
+  opt.pairs = {{"Li", "O"}};
+  const RdfResult a = analysis::compute_rdf(*analysis::open_trajectory(h5), opt);
+  const RdfResult b = analysis::compute_rdf(*analysis::open_trajectory(ex), opt);
+  EXPECT_EQ(a.counts, b.counts);
+  EXPECT_EQ(a.g, b.g);
+  EXPECT_EQ(analysis::open_trajectory(ex)->time(2), 1.0);
+  EXPECT_THROW(analysis::open_trajectory(ex, "pdb"), analysis::AnalysisError);
+  std::remove(h5.c_str());
+  std::remove(ex.c_str());
 }
 
 TEST(Rdf, BadSelectionsAndRangesAreErrors) {
