@@ -3,6 +3,7 @@
 // operations equal spglib's; spglib detects the space group each crystal was built from.
 #include <gtest/gtest.h>
 
+#include <Eigen/Geometry>
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -208,6 +209,41 @@ TEST(Symmetry, ParsesTripletsAndRejectsGarbage) {
   EXPECT_THROW(parse_symop("x,y"), std::invalid_argument);
   EXPECT_THROW(parse_symop("x,y,w"), std::invalid_argument);
   EXPECT_THROW(parse_symop("x,x,z"), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace e3md
+
+#include "driver/builder_slab.hpp"
+
+namespace e3md {
+namespace {
+
+// The surface cell of (hkl) is fixed up to a choice of basis: its area and the atoms per period must equal
+// those of ase.build.surface, which solves the same problem independently.
+TEST(SlabParity, SurfaceCellAreaAndAtomsPerPeriodMatchAse) {
+  const std::string dir = test::scratch_dir("slab_ase");
+  for (const char* name : {"LiP", "Li4P2O7", "Li3PO4"}) {
+    SCOPED_TRACE(name);
+    const Structure bulk = build_crystal(name);
+    write_extxyz(dir + "/bulk.xyz", {bulk});
+    const std::vector<Vec3i> hkls = {Vec3i(1, 0, 1), Vec3i(1, 1, 1), Vec3i(2, 1, 0), Vec3i(0, 0, 1), Vec3i(1, -1, 2)};
+    std::string args = dir + "/bulk.xyz " + dir + "/slab.json";
+    for (const auto& m : hkls) args += " " + std::to_string(m[0]) + " " + std::to_string(m[1]) + " " + std::to_string(m[2]);
+    ASSERT_EQ(test::run_python("ase_slab_reference.py", args), 0);
+    const auto ref = nlohmann::json::parse(test::read_text(dir + "/slab.json"));
+    for (std::size_t k = 0; k < hkls.size(); ++k) {
+      SlabOptions o;
+      o.miller = hkls[k];
+      o.layers = 1;
+      o.vacuum = 10.0;
+      const SlabResult r = build_slab(bulk, o);
+      const double area = r.slab.box.vector(0).cross(r.slab.box.vector(1)).norm();
+      EXPECT_NEAR(area, ref[k]["area"].get<double>(), 1e-9 * area) << hkls[k].transpose();
+      EXPECT_EQ(static_cast<long>(r.slab.size()), ref[k]["atoms"].get<long>());
+      EXPECT_NEAR(r.d_spacing * area, bulk.box.volume(), 1e-9 * bulk.box.volume());
+    }
+  }
 }
 
 }  // namespace
