@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Time per NVE step of born/coul/dsf on a 10,240-atom beta-Li3PO4 crystal (8x8x10 cells, 600 K start,
 alpha 0.25, short-range cutoff 6 Å, Coulomb cutoff 8 Å, skin 1 Å, dt 1 fs) in e3md and LAMMPS, same input,
-same run, on 1 and 2 ranks; prints the ratio e3md/LAMMPS (target <= 1).
+same run, on 1 and 2 ranks; prints the ratio e3md/LAMMPS (target <= 1) of wall time per step and of CPU time
+per step (rank 0's process CPU time for e3md; LAMMPS's loop time x its reported "% CPU use"), the latter
+being the steadier number on a shared machine.
 
 usage: run_vs_lammps.py BUILD_DIR [STEPS] [RANKS...]
 """
@@ -39,12 +41,15 @@ def main():
         out = subprocess.run(MPI + [str(n), exe, "structure.txt", "potential.yaml", str(steps)], cwd=work,
                              capture_output=True, text=True, check=True).stdout
         t_e3md = float(re.search(r"E3MD_TIME_PER_STEP (\S+)", out).group(1))
+        c_e3md = float(re.search(r"E3MD_CPU_PER_STEP (\S+)", out).group(1))
         log = subprocess.run(MPI + [str(n), "lmp", "-in", "in.lmp", "-log", "none"], cwd=work,
                              capture_output=True, text=True, check=True).stdout
         loops = re.findall(r"Loop time of (\S+) on (\d+) procs for (\d+) steps", log)
         t_lmp = float(loops[-1][0]) / int(loops[-1][2])
-        print(f"ranks {n}: e3md {t_e3md * 1e3:.2f} ms/step, LAMMPS {t_lmp * 1e3:.2f} ms/step, "
-              f"ratio e3md/LAMMPS = {t_e3md / t_lmp:.3f}   [{out.strip()}]")
+        cpu_pct = float(re.findall(r"([\d.]+)% CPU use", log)[-1])
+        c_lmp = t_lmp * cpu_pct / 100.0
+        print(f"ranks {n}: wall e3md {t_e3md * 1e3:.1f} / LAMMPS {t_lmp * 1e3:.1f} ms/step = {t_e3md / t_lmp:.3f}; "
+              f"CPU e3md {c_e3md * 1e3:.1f} / LAMMPS {c_lmp * 1e3:.1f} ms/step = {c_e3md / c_lmp:.3f}")
 
 
 if __name__ == "__main__":
