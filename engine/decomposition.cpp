@@ -32,8 +32,8 @@ std::array<int, 3> choose_grid(const Box& box, int nranks) {
 void validate_grid(const std::array<int, 3>& grid, int nranks) {
   const long long product = static_cast<long long>(grid[0]) * grid[1] * grid[2];
   if (grid[0] < 1 || grid[1] < 1 || grid[2] < 1 || product != nranks) {
-    throw std::runtime_error("processor grid " + std::to_string(grid[0]) + "x" + std::to_string(grid[1]) + "x" +
-                             std::to_string(grid[2]) + " does not match " + std::to_string(nranks) +
+    throw std::runtime_error("processor grid " + std::to_string(grid[0]) + "x" + std::to_string(grid[1]) +
+                             "x" + std::to_string(grid[2]) + " does not match " + std::to_string(nranks) +
                              " MPI ranks; give positive counts whose product is the rank count, or 0 0 0 to "
                              "choose automatically");
   }

@@ -338,7 +338,8 @@ void HaloExchange::borders(Atoms& atoms) {
         for (int q = 0; q < nsend; ++q) {
           const auto i = static_cast<std::size_t>(sw.sendlist[static_cast<std::size_t>(q)]);
           GhostRecord& r = m.gsend[static_cast<std::size_t>(q)];
-          const Vec3& xo = static_cast<int>(i) < nlocal ? atoms.x[i] : m.x_owner[i - static_cast<std::size_t>(nlocal)];
+          const Vec3& xo =
+              static_cast<int>(i) < nlocal ? atoms.x[i] : m.x_owner[i - static_cast<std::size_t>(nlocal)];
           const Vec3i total = atoms.ghost_shift[i] + sw.shift;
           r.id = atoms.id[i];
           r.type = atoms.type[i];
@@ -358,8 +359,8 @@ void HaloExchange::borders(Atoms& atoms) {
           if (sw.recvproc == MPI_PROC_NULL) nrecv = 0;
           m.grecv.resize(static_cast<std::size_t>(nrecv));
           const int rec = static_cast<int>(sizeof(GhostRecord));
-          MPI_Sendrecv(m.gsend.data(), nsend * rec, MPI_BYTE, sw.sendproc, kTagGhost, m.grecv.data(), nrecv * rec,
-                       MPI_BYTE, sw.recvproc, kTagGhost, cart_, MPI_STATUS_IGNORE);
+          MPI_Sendrecv(m.gsend.data(), nsend * rec, MPI_BYTE, sw.sendproc, kTagGhost, m.grecv.data(),
+                       nrecv * rec, MPI_BYTE, sw.recvproc, kTagGhost, cart_, MPI_STATUS_IGNORE);
           incoming = m.grecv.data();
         }
         sw.first_recv = atoms.ntotal();
@@ -391,8 +392,9 @@ void HaloExchange::borders(Atoms& atoms) {
 void HaloExchange::forward_positions(Atoms& atoms) {
   Impl& m = *impl_;
   if (!m.ghosts_valid || atoms.nlocal != m.nlocal_built || atoms.nghost != m.nghost_built) {
-    throw std::runtime_error("HaloExchange::forward_positions: the atoms changed since the last borders() "
-                             "(exchange() or a resize); call borders() before refreshing ghosts");
+    throw std::runtime_error(
+        "HaloExchange::forward_positions: the atoms changed since the last borders() "
+        "(exchange() or a resize); call borders() before refreshing ghosts");
   }
   const int nlocal = atoms.nlocal;
   for (int w = 0; w < m.nswap; ++w) {
@@ -401,15 +403,15 @@ void HaloExchange::forward_positions(Atoms& atoms) {
     m.dsend.resize(std::max(m.dsend.size(), static_cast<std::size_t>(3 * nsend)));
     for (int q = 0; q < nsend; ++q) {
       const int i = sw.sendlist[static_cast<std::size_t>(q)];
-      const Vec3& xo = i < nlocal ? atoms.x[static_cast<std::size_t>(i)]
-                                  : m.x_owner[static_cast<std::size_t>(i - nlocal)];
+      const Vec3& xo =
+          i < nlocal ? atoms.x[static_cast<std::size_t>(i)] : m.x_owner[static_cast<std::size_t>(i - nlocal)];
       for (int d = 0; d < 3; ++d) m.dsend[static_cast<std::size_t>(3 * q + d)] = xo[d];
     }
     const double* in = m.dsend.data();
     if (sw.sendproc != rank_) {
       m.drecv.resize(std::max(m.drecv.size(), static_cast<std::size_t>(3 * sw.nrecv)));
-      MPI_Sendrecv(m.dsend.data(), 3 * nsend, MPI_DOUBLE, sw.sendproc, kTagForward, m.drecv.data(), 3 * sw.nrecv,
-                   MPI_DOUBLE, sw.recvproc, kTagForward, cart_, MPI_STATUS_IGNORE);
+      MPI_Sendrecv(m.dsend.data(), 3 * nsend, MPI_DOUBLE, sw.sendproc, kTagForward, m.drecv.data(),
+                   3 * sw.nrecv, MPI_DOUBLE, sw.recvproc, kTagForward, cart_, MPI_STATUS_IGNORE);
       in = m.drecv.data();
     }
     for (int q = 0; q < sw.nrecv; ++q) {
@@ -507,6 +509,8 @@ int HaloExchange::swap_send_count(int swap) const {
   return static_cast<int>(impl_->swaps.at(static_cast<std::size_t>(swap)).sendlist.size());
 }
 
-int HaloExchange::swap_recv_count(int swap) const { return impl_->swaps.at(static_cast<std::size_t>(swap)).nrecv; }
+int HaloExchange::swap_recv_count(int swap) const {
+  return impl_->swaps.at(static_cast<std::size_t>(swap)).nrecv;
+}
 
 }  // namespace e3md

@@ -31,7 +31,8 @@ void NeighborBuilder::build(const Box& box, const Atoms& atoms, NeighborKind kin
   const double rc = cutoff_ + skin_;
   if (!(cutoff_ >= 0.0) || !(skin_ >= 0.0) || !std::isfinite(rc)) {
     throw std::runtime_error("NeighborBuilder: cutoff " + std::to_string(cutoff_) + " Å and skin " +
-                             std::to_string(skin_) + " Å must be finite and non-negative; fix the potential "
+                             std::to_string(skin_) +
+                             " Å must be finite and non-negative; fix the potential "
                              "cutoff or the neighbor skin in the deck");
   }
   const int n = atoms.ntotal();
@@ -66,8 +67,9 @@ void NeighborBuilder::build(const Box& box, const Atoms& atoms, NeighborKind kin
     smax = smax.cwiseMax(s);
   }
   if (!smin.allFinite() || !smax.allFinite()) {
-    throw std::runtime_error("NeighborBuilder::build: non-finite atom position; check the time step and "
-                             "the forces");
+    throw std::runtime_error(
+        "NeighborBuilder::build: non-finite atom position; check the time step and "
+        "the forces");
   }
 
   // Bins at least rc / plane_spacing wide (a hair more, so round-off in s never splits a pair by two
@@ -112,7 +114,8 @@ void NeighborBuilder::build(const Box& box, const Atoms& atoms, NeighborKind kin
     atom_bin_[static_cast<std::size_t>(i)] = bin;
     ++cell_head_[static_cast<std::size_t>(bin) + 1];
   }
-  for (int b = 0; b < nbins; ++b) cell_head_[static_cast<std::size_t>(b) + 1] += cell_head_[static_cast<std::size_t>(b)];
+  for (int b = 0; b < nbins; ++b)
+    cell_head_[static_cast<std::size_t>(b) + 1] += cell_head_[static_cast<std::size_t>(b)];
   cell_next_.resize(static_cast<std::size_t>(n));
   // Fill from the back with decrementing cursors so each bin keeps ascending atom order.
   for (int i = n - 1; i >= 0; --i) {
@@ -120,7 +123,8 @@ void NeighborBuilder::build(const Box& box, const Atoms& atoms, NeighborKind kin
     cell_next_[static_cast<std::size_t>(--cell_head_[bin + 1])] = i;
   }
   // The cursors left cell_head_[b + 1] at the start of bin b; shift them down one slot.
-  for (int b = 0; b < nbins; ++b) cell_head_[static_cast<std::size_t>(b)] = cell_head_[static_cast<std::size_t>(b) + 1];
+  for (int b = 0; b < nbins; ++b)
+    cell_head_[static_cast<std::size_t>(b)] = cell_head_[static_cast<std::size_t>(b) + 1];
   cell_head_[static_cast<std::size_t>(nbins)] = n;
 
   const double rc2 = rc * rc;

@@ -74,7 +74,8 @@ inline bool lex_positive(const Vec3i& n) {
 // [-1, 2) fractional along non-periodic axes do not matter: those axes have no images).
 inline std::vector<Vec3i> image_range(const Box& box, double rc) {
   int m[3];
-  for (int k = 0; k < 3; ++k) m[k] = box.periodic(k) ? static_cast<int>(std::ceil(rc / box.plane_spacing(k))) + 1 : 0;
+  for (int k = 0; k < 3; ++k)
+    m[k] = box.periodic(k) ? static_cast<int>(std::ceil(rc / box.plane_spacing(k))) + 1 : 0;
   std::vector<Vec3i> out;
   for (int a = -m[0]; a <= m[0]; ++a)
     for (int b = -m[1]; b <= m[1]; ++b)
@@ -96,7 +97,8 @@ inline std::vector<PairKey> brute_pairs(const Box& box, const std::vector<Vec3>&
         if (i == j && s.isZero()) continue;
         if (half && !(i < j || (i == j && lex_positive(s)))) continue;
         const Vec3 xj = x[static_cast<std::size_t>(j)] + box.shift(s);
-        if ((xj - x[static_cast<std::size_t>(i)]).squaredNorm() < rc * rc) out.emplace_back(i, j, s[0], s[1], s[2]);
+        if ((xj - x[static_cast<std::size_t>(i)]).squaredNorm() < rc * rc)
+          out.emplace_back(i, j, s[0], s[1], s[2]);
       }
     }
   }

@@ -28,7 +28,8 @@ TEST(Decomposition, GridMinimisesGhostSurface) {
   // Against an exhaustive search on random triclinic cells: the cost Σ P_k / d_k is minimal.
   std::mt19937_64 rng(31);
   for (int trial = 0; trial < 30; ++trial) {
-    const Box box = test::random_triclinic(rng, Vec3(5.0 + trial, 20.0, 9.0 + 0.5 * trial), 0.5, {true, true, true});
+    const Box box =
+        test::random_triclinic(rng, Vec3(5.0 + trial, 20.0, 9.0 + 0.5 * trial), 0.5, {true, true, true});
     const int n = 1 + trial % 12;
     const auto g = choose_grid(box, n);
     EXPECT_EQ(g[0] * g[1] * g[2], n);
@@ -113,7 +114,8 @@ TEST(Decomposition, MismatchedInputSizesAndBadCutoffThrow) {
   const Box box = orthogonal(10, 10, 10);
   HaloExchange halo(MPI_COMM_SELF, box);
   Atoms atoms;
-  EXPECT_THROW(halo.distribute({0, 1}, {0}, {Vec3(1, 1, 1), Vec3(2, 2, 2)}, {}, {}, atoms), std::runtime_error);
+  EXPECT_THROW(halo.distribute({0, 1}, {0}, {Vec3(1, 1, 1), Vec3(2, 2, 2)}, {}, {}, atoms),
+               std::runtime_error);
   halo.distribute({0}, {0}, {Vec3(1, 1, 1)}, {}, {}, atoms);
   halo.set_ghost_cutoff(-1.0);
   EXPECT_THROW(halo.borders(atoms), std::runtime_error);

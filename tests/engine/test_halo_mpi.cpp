@@ -47,8 +47,8 @@ Geometry make_geometry(int which) {
   switch (which) {
     case 0: {  // random triclinic, ≥500 atoms
       Box box = test::random_triclinic(rng, Vec3(19.0, 17.0, 18.0), 0.4, {true, true, true});
-      return {"triclinic", box, test::random_positions(rng, box, 560, Vec3::Constant(-0.5), Vec3::Constant(1.5)),
-              4.2, 0.4};
+      return {"triclinic", box,
+              test::random_positions(rng, box, 560, Vec3::Constant(-0.5), Vec3::Constant(1.5)), 4.2, 0.4};
     }
     case 1: {  // one plane spacing below twice the cutoff
       Box box = test::random_triclinic(rng, Vec3(22.0, 20.0, 7.0), 0.3, {true, true, true});
@@ -56,8 +56,8 @@ Geometry make_geometry(int which) {
     }
     case 2: {  // slab with vacuum, non-periodic along c
       Box box = test::random_triclinic(rng, Vec3(17.0, 16.0, 40.0), 0.3, {true, true, false});
-      return {"slab", box,
-              test::random_positions(rng, box, 540, Vec3(0.0, 0.0, 0.3), Vec3(1.0, 1.0, 0.72)), 4.0, 0.5};
+      return {"slab", box, test::random_positions(rng, box, 540, Vec3(0.0, 0.0, 0.3), Vec3(1.0, 1.0, 0.72)),
+              4.0, 0.5};
     }
     default: {  // cutoff larger than the whole cell: several images of each atom on every rank
       Box box = test::random_triclinic(rng, Vec3(5.0, 4.6, 5.4), 0.3, {true, true, true});
@@ -88,11 +88,13 @@ Distributed distribute(const Geometry& g, const std::array<int, 3>& grid, double
 }
 
 // Owned positions of all ranks, by id (each rank contributes its own atoms).
-std::vector<Vec3> gather_by_id(const Atoms& atoms, const std::vector<Vec3>& field, int natoms, MPI_Comm comm) {
+std::vector<Vec3> gather_by_id(const Atoms& atoms, const std::vector<Vec3>& field, int natoms,
+                               MPI_Comm comm) {
   std::vector<double> flat(3 * static_cast<std::size_t>(natoms), 0.0);
   for (int i = 0; i < atoms.nlocal; ++i) {
     const auto id = static_cast<std::size_t>(atoms.id[static_cast<std::size_t>(i)]);
-    for (int k = 0; k < 3; ++k) flat[3 * id + static_cast<std::size_t>(k)] = field[static_cast<std::size_t>(i)][k];
+    for (int k = 0; k < 3; ++k)
+      flat[3 * id + static_cast<std::size_t>(k)] = field[static_cast<std::size_t>(i)][k];
   }
   MPI_Allreduce(MPI_IN_PLACE, flat.data(), static_cast<int>(flat.size()), MPI_DOUBLE, MPI_SUM, comm);
   std::vector<Vec3> out(static_cast<std::size_t>(natoms));
@@ -103,7 +105,8 @@ std::vector<Vec3> gather_by_id(const Atoms& atoms, const std::vector<Vec3>& fiel
 // How many ranks own each id (must be exactly one).
 std::vector<int> owner_counts(const Atoms& atoms, int natoms, MPI_Comm comm) {
   std::vector<int> count(static_cast<std::size_t>(natoms), 0);
-  for (int i = 0; i < atoms.nlocal; ++i) ++count[static_cast<std::size_t>(atoms.id[static_cast<std::size_t>(i)])];
+  for (int i = 0; i < atoms.nlocal; ++i)
+    ++count[static_cast<std::size_t>(atoms.id[static_cast<std::size_t>(i)])];
   MPI_Allreduce(MPI_IN_PLACE, count.data(), natoms, MPI_INT, MPI_SUM, comm);
   return count;
 }
@@ -124,7 +127,8 @@ std::vector<test::PairKey> gather_pairs(const std::vector<test::PairKey>& mine, 
   MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
   for (std::size_t r = 0; r < counts.size(); ++r) displs[r + 1] = displs[r] + counts[r];
   std::vector<long long> all(static_cast<std::size_t>(displs.back()));
-  MPI_Allgatherv(flat.data(), n, MPI_LONG_LONG, all.data(), counts.data(), displs.data(), MPI_LONG_LONG, comm);
+  MPI_Allgatherv(flat.data(), n, MPI_LONG_LONG, all.data(), counts.data(), displs.data(), MPI_LONG_LONG,
+                 comm);
   std::vector<test::PairKey> out;
   for (std::size_t q = 0; q < all.size(); q += 5) {
     out.emplace_back(all[q], all[q + 1], static_cast<int>(all[q + 2]), static_cast<int>(all[q + 3]),
@@ -152,8 +156,10 @@ struct Reference {
     for (std::size_t i = 0; i < forces.size(); ++i)
       for (int k = 0; k < 3; ++k) flat[3 * i + static_cast<std::size_t>(k)] = forces[i][k];
     // Each row was summed whole by one rank, so the sum over ranks adds only zeros to it.
-    MPI_Allreduce(MPI_IN_PLACE, flat.data(), static_cast<int>(flat.size()), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-    for (std::size_t i = 0; i < forces.size(); ++i) forces[i] = Vec3(flat[3 * i], flat[3 * i + 1], flat[3 * i + 2]);
+    MPI_Allreduce(MPI_IN_PLACE, flat.data(), static_cast<int>(flat.size()), MPI_DOUBLE, MPI_SUM,
+                  MPI_COMM_WORLD);
+    for (std::size_t i = 0; i < forces.size(); ++i)
+      forces[i] = Vec3(flat[3 * i], flat[3 * i + 1], flat[3 * i + 2]);
     if (pairs) {
       half = gather_pairs(test::brute_pairs(g.box, x, g.cutoff + g.skin, true, rank, size), MPI_COMM_WORLD);
       full = gather_pairs(test::brute_pairs(g.box, x, g.cutoff + g.skin, false, rank, size), MPI_COMM_WORLD);
@@ -163,8 +169,8 @@ struct Reference {
 
 // The reference for the first grid; later grids must reproduce the same owned positions bit for bit
 // (wrapping does not depend on the grid), so the reference is reused for them.
-const Reference& reference_for(std::unique_ptr<Reference>& ref, const Geometry& g, const std::vector<Vec3>& x_by_id,
-                               const test::SoftRepulsion& pot, bool pairs) {
+const Reference& reference_for(std::unique_ptr<Reference>& ref, const Geometry& g,
+                               const std::vector<Vec3>& x_by_id, const test::SoftRepulsion& pot, bool pairs) {
   if (!ref) ref = std::make_unique<Reference>(g, x_by_id, pot, pairs);
   EXPECT_TRUE(ref->x == x_by_id) << "owned positions depend on the processor grid";
   return *ref;
@@ -177,8 +183,8 @@ double max_norm(const std::vector<Vec3>& v) {
 }
 
 // Forces and energy from a distributed list of the given kind, gathered by id.
-double distributed_forces(Distributed& d, const Geometry& g, const test::SoftRepulsion& pot, NeighborKind kind,
-                          std::vector<Vec3>& forces) {
+double distributed_forces(Distributed& d, const Geometry& g, const test::SoftRepulsion& pot,
+                          NeighborKind kind, std::vector<Vec3>& forces) {
   NeighborBuilder builder(g.cutoff, g.skin);
   NeighborList list;
   builder.build(g.box, d.atoms, kind, list);
@@ -203,7 +209,8 @@ long predicted_ghosts(const HaloExchange& halo, const Box& box, const std::vecto
         const double s = box.inverse().col(k).dot(xg);
         const double cut = ghost_cutoff / box.plane_spacing(k);
         const bool lower_edge = !box.periodic(k) && halo.coords()[static_cast<std::size_t>(k)] == 0;
-        const bool upper_edge = !box.periodic(k) && halo.coords()[static_cast<std::size_t>(k)] == halo.grid()[static_cast<std::size_t>(k)] - 1;
+        const bool upper_edge = !box.periodic(k) && halo.coords()[static_cast<std::size_t>(k)] ==
+                                                        halo.grid()[static_cast<std::size_t>(k)] - 1;
         inside = (lower_edge || s >= halo.lo(k) - cut) && (upper_edge || s < halo.hi(k) + cut);
       }
       if (inside) ++count;
@@ -221,16 +228,18 @@ TEST_P(HaloGeometry, ForcesGhostCountsAndPairSetsMatchBruteForce) {
   // The serial reference uses the owned (wrapped) positions gathered by id from the decomposition.
   std::unique_ptr<Reference> ref_ptr;
   for (const auto& grid : all_grids(world_size())) {
-    SCOPED_TRACE(std::string(g.name) + " grid " + std::to_string(grid[0]) + "x" + std::to_string(grid[1]) + "x" +
-                 std::to_string(grid[2]));
+    SCOPED_TRACE(std::string(g.name) + " grid " + std::to_string(grid[0]) + "x" + std::to_string(grid[1]) +
+                 "x" + std::to_string(grid[2]));
     Distributed d = distribute(g, grid, g.cutoff + g.skin);
     const auto counts = owner_counts(d.atoms, natoms, d.halo->comm());
-    EXPECT_TRUE(std::all_of(counts.begin(), counts.end(), [](int c) { return c == 1; })) << "each atom owned once";
+    EXPECT_TRUE(std::all_of(counts.begin(), counts.end(), [](int c) { return c == 1; }))
+        << "each atom owned once";
     const auto x_by_id = gather_by_id(d.atoms, d.atoms.x, natoms, d.halo->comm());
 
     // Ghost count against the geometry.
     std::vector<int> owned_here(static_cast<std::size_t>(natoms), 0);
-    for (int i = 0; i < d.atoms.nlocal; ++i) owned_here[static_cast<std::size_t>(d.atoms.id[static_cast<std::size_t>(i)])] = 1;
+    for (int i = 0; i < d.atoms.nlocal; ++i)
+      owned_here[static_cast<std::size_t>(d.atoms.id[static_cast<std::size_t>(i)])] = 1;
     EXPECT_EQ(d.atoms.nghost, predicted_ghosts(*d.halo, g.box, x_by_id, owned_here, g.cutoff + g.skin));
 
     const Reference& ref = reference_for(ref_ptr, g, x_by_id, pot, true);
@@ -243,8 +252,10 @@ TEST_P(HaloGeometry, ForcesGhostCountsAndPairSetsMatchBruteForce) {
       const double e = distributed_forces(d, g, pot, kind, f);
       EXPECT_NEAR(e, e_ref, 1e-12 * std::abs(e_ref)) << (kind == NeighborKind::Half ? "half" : "full");
       double worst = 0.0;
-      for (int i = 0; i < natoms; ++i) worst = std::max(worst, (f[static_cast<std::size_t>(i)] - f_ref[static_cast<std::size_t>(i)]).norm());
-      EXPECT_LE(worst, 1e-12 * fscale) << (kind == NeighborKind::Half ? "half" : "full") << " max |ΔF| / max |F|";
+      for (int i = 0; i < natoms; ++i)
+        worst = std::max(worst, (f[static_cast<std::size_t>(i)] - f_ref[static_cast<std::size_t>(i)]).norm());
+      EXPECT_LE(worst, 1e-12 * fscale)
+          << (kind == NeighborKind::Half ? "half" : "full") << " max |ΔF| / max |F|";
     }
 
     // Pair sets across all ranks equal the brute force exactly (the half list holds each pair once).
@@ -264,8 +275,8 @@ TEST_P(HaloGeometry, ForwardAndReverseOfGenericFields) {
   const Geometry g = make_geometry(GetParam());
   const int natoms = static_cast<int>(g.x.size());
   for (const auto& grid : all_grids(world_size())) {
-    SCOPED_TRACE(std::string(g.name) + " grid " + std::to_string(grid[0]) + "x" + std::to_string(grid[1]) + "x" +
-                 std::to_string(grid[2]));
+    SCOPED_TRACE(std::string(g.name) + " grid " + std::to_string(grid[0]) + "x" + std::to_string(grid[1]) +
+                 "x" + std::to_string(grid[2]));
     Distributed d = distribute(g, grid, g.cutoff + g.skin);
     const int n = d.atoms.ntotal();
     // Forward: ghost value equals the owner value exactly, for both precisions and several widths.
@@ -293,7 +304,8 @@ TEST_P(HaloGeometry, ForwardAndReverseOfGenericFields) {
     }
     // Reverse of ones: each owner receives one per ghost copy of itself anywhere, ghosts untouched.
     std::vector<int> copies(static_cast<std::size_t>(natoms), 0);
-    for (int i = d.atoms.nlocal; i < n; ++i) ++copies[static_cast<std::size_t>(d.atoms.id[static_cast<std::size_t>(i)])];
+    for (int i = d.atoms.nlocal; i < n; ++i)
+      ++copies[static_cast<std::size_t>(d.atoms.id[static_cast<std::size_t>(i)])];
     MPI_Allreduce(MPI_IN_PLACE, copies.data(), natoms, MPI_INT, MPI_SUM, d.halo->comm());
     for (int width : {2, 5}) {
       std::vector<double> rd(static_cast<std::size_t>(n * width), 1.0);
@@ -302,7 +314,10 @@ TEST_P(HaloGeometry, ForwardAndReverseOfGenericFields) {
       d.halo->reverse(rf.data(), width);
       int bad = 0;
       for (int i = 0; i < n; ++i) {
-        const double want = i < d.atoms.nlocal ? 1.0 + copies[static_cast<std::size_t>(d.atoms.id[static_cast<std::size_t>(i)])] : 1.0;
+        const double want =
+            i < d.atoms.nlocal
+                ? 1.0 + copies[static_cast<std::size_t>(d.atoms.id[static_cast<std::size_t>(i)])]
+                : 1.0;
         for (int c = 0; c < width; ++c) {
           bad += rd[static_cast<std::size_t>(i * width + c)] != want;
           bad += rf[static_cast<std::size_t>(i * width + c)] != static_cast<float>(want);
@@ -323,7 +338,8 @@ TEST_P(HaloGeometry, ForwardAndReverseOfGenericFields) {
       int first = 0;
       for (int k = 0; k < 3; ++k) {
         const double cut = (g.cutoff + g.skin) / g.box.plane_spacing(k);
-        const int swaps = 2 * swaps_needed(cut, d.halo->grid()[static_cast<std::size_t>(k)], g.box.periodic(k));
+        const int swaps =
+            2 * swaps_needed(cut, d.halo->grid()[static_cast<std::size_t>(k)], g.box.periodic(k));
         if (d.halo->grid()[static_cast<std::size_t>(k)] == 1) {
           for (int s = first; s < first + swaps; ++s) self += d.halo->swap_send_count(s);
         }
@@ -342,12 +358,14 @@ TEST_P(HaloGeometry, MigrationKeepsEveryAtomOnceWithImageCounters) {
   const test::SoftRepulsion pot{1.3, g.cutoff};
   std::unique_ptr<Reference> ref_ptr;
   for (const auto& grid : all_grids(world_size())) {
-    SCOPED_TRACE(std::string(g.name) + " grid " + std::to_string(grid[0]) + "x" + std::to_string(grid[1]) + "x" +
-                 std::to_string(grid[2]));
+    SCOPED_TRACE(std::string(g.name) + " grid " + std::to_string(grid[0]) + "x" + std::to_string(grid[1]) +
+                 "x" + std::to_string(grid[2]));
     Distributed d = distribute(g, grid, g.cutoff + g.skin);
     const auto unwrapped0 = [&] {
       std::vector<Vec3> u(static_cast<std::size_t>(d.atoms.nlocal));
-      for (int i = 0; i < d.atoms.nlocal; ++i) u[static_cast<std::size_t>(i)] = g.box.unwrap(d.atoms.x[static_cast<std::size_t>(i)], d.atoms.image[static_cast<std::size_t>(i)]);
+      for (int i = 0; i < d.atoms.nlocal; ++i)
+        u[static_cast<std::size_t>(i)] =
+            g.box.unwrap(d.atoms.x[static_cast<std::size_t>(i)], d.atoms.image[static_cast<std::size_t>(i)]);
       return gather_by_id(d.atoms, u, natoms, d.halo->comm());
     }();
     // Random displacements up to 1.6 cell lengths along periodic axes (several subdomains), and within
@@ -367,14 +385,16 @@ TEST_P(HaloGeometry, MigrationKeepsEveryAtomOnceWithImageCounters) {
     }
     d.halo->exchange(d.atoms);
     const auto counts = owner_counts(d.atoms, natoms, d.halo->comm());
-    EXPECT_TRUE(std::all_of(counts.begin(), counts.end(), [](int c) { return c == 1; })) << "each atom owned once";
+    EXPECT_TRUE(std::all_of(counts.begin(), counts.end(), [](int c) { return c == 1; }))
+        << "each atom owned once";
     int misplaced = 0, badv = 0;
     std::vector<Vec3> u1(static_cast<std::size_t>(d.atoms.nlocal));
     for (int i = 0; i < d.atoms.nlocal; ++i) {
       const auto ui = static_cast<std::size_t>(i);
       const Vec3 s = g.box.to_fractional(d.atoms.x[ui]);
       for (int k = 0; k < 3; ++k) {
-        misplaced += owner_coord(s[k], d.halo->grid()[static_cast<std::size_t>(k)]) != d.halo->coords()[static_cast<std::size_t>(k)];
+        misplaced += owner_coord(s[k], d.halo->grid()[static_cast<std::size_t>(k)]) !=
+                     d.halo->coords()[static_cast<std::size_t>(k)];
       }
       badv += d.atoms.v[ui] != Vec3(1.0, 2.0, 3.0) * static_cast<double>(d.atoms.id[ui]);
       u1[ui] = g.box.unwrap(d.atoms.x[ui], d.atoms.image[ui]);
@@ -399,7 +419,8 @@ TEST_P(HaloGeometry, MigrationKeepsEveryAtomOnceWithImageCounters) {
     const double e = distributed_forces(d, g, pot, NeighborKind::Half, f);
     EXPECT_NEAR(e, e_ref, 1e-12 * std::abs(e_ref));
     double fworst = 0.0;
-    for (int i = 0; i < natoms; ++i) fworst = std::max(fworst, (f[static_cast<std::size_t>(i)] - f_ref[static_cast<std::size_t>(i)]).norm());
+    for (int i = 0; i < natoms; ++i)
+      fworst = std::max(fworst, (f[static_cast<std::size_t>(i)] - f_ref[static_cast<std::size_t>(i)]).norm());
     EXPECT_LE(fworst, 1e-12 * max_norm(f_ref));
   }
 }
@@ -418,14 +439,17 @@ TEST_P(HaloGeometry, ForwardPositionsAndRebuildCriterion) {
   std::uniform_real_distribution<double> u(-1.0, 1.0);
   std::vector<Vec3> dx(static_cast<std::size_t>(natoms));
   for (auto& v : dx) v = Vec3(u(rng), u(rng), u(rng)).normalized() * (0.49 * g.skin) * std::abs(u(rng));
-  for (int i = 0; i < d.atoms.nlocal; ++i) d.atoms.x[static_cast<std::size_t>(i)] += dx[static_cast<std::size_t>(d.atoms.id[static_cast<std::size_t>(i)])];
+  for (int i = 0; i < d.atoms.nlocal; ++i)
+    d.atoms.x[static_cast<std::size_t>(i)] +=
+        dx[static_cast<std::size_t>(d.atoms.id[static_cast<std::size_t>(i)])];
   d.halo->forward_positions(d.atoms);
   EXPECT_FALSE(builder.needs_rebuild(d.atoms, d.halo->comm()));
   const auto x_by_id = gather_by_id(d.atoms, d.atoms.x, natoms, d.halo->comm());
   int bad = 0;
   for (int j = d.atoms.nlocal; j < d.atoms.ntotal(); ++j) {
     const auto uj = static_cast<std::size_t>(j);
-    bad += d.atoms.x[uj] != x_by_id[static_cast<std::size_t>(d.atoms.id[uj])] + g.box.shift(d.atoms.ghost_shift[uj]);
+    bad += d.atoms.x[uj] !=
+           x_by_id[static_cast<std::size_t>(d.atoms.id[uj])] + g.box.shift(d.atoms.ghost_shift[uj]);
   }
   EXPECT_EQ(bad, 0) << "ghost x must be owner x + shift exactly";
   const Reference ref(g, x_by_id, pot, false);
@@ -435,7 +459,8 @@ TEST_P(HaloGeometry, ForwardPositionsAndRebuildCriterion) {
   d.halo->reverse_forces(d.atoms);
   const auto f = gather_by_id(d.atoms, d.atoms.f, natoms, d.halo->comm());
   double worst = 0.0;
-  for (int i = 0; i < natoms; ++i) worst = std::max(worst, (f[static_cast<std::size_t>(i)] - f_ref[static_cast<std::size_t>(i)]).norm());
+  for (int i = 0; i < natoms; ++i)
+    worst = std::max(worst, (f[static_cast<std::size_t>(i)] - f_ref[static_cast<std::size_t>(i)]).norm());
   EXPECT_NEAR(e, e_ref, 1e-12 * std::abs(e_ref));
   EXPECT_LE(worst, 1e-12 * max_norm(f_ref));
   // One atom on the last rank moving past skin/2 makes every rank rebuild.

@@ -32,7 +32,9 @@ void check_lists(const Case& c, double cutoff, double skin) {
   halo.borders(atoms);
   // Owned positions by id, as wrapped by distribute.
   std::vector<Vec3> xw(c.x.size());
-  for (int i = 0; i < atoms.nlocal; ++i) xw[static_cast<std::size_t>(atoms.id[static_cast<std::size_t>(i)])] = atoms.x[static_cast<std::size_t>(i)];
+  for (int i = 0; i < atoms.nlocal; ++i)
+    xw[static_cast<std::size_t>(atoms.id[static_cast<std::size_t>(i)])] =
+        atoms.x[static_cast<std::size_t>(i)];
   // Ghost positions are owner + exact lattice translation.
   for (int g = atoms.nlocal; g < atoms.ntotal(); ++g) {
     const auto ug = static_cast<std::size_t>(g);
