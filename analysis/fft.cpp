@@ -37,9 +37,11 @@ void Fft::transform(std::complex<double>* a, bool inverse) const {
     const std::size_t half = len / 2, step = n_ / len;
     for (std::size_t s = 0; s < n_; s += len) {
       for (std::size_t k = 0; k < half; ++k) {
-        std::complex<double> w = twiddle_[k * step];
-        if (inverse) w = std::conj(w);
-        const std::complex<double> u = a[s + k], v = a[s + k + half] * w;
+        const std::complex<double> w = twiddle_[k * step];
+        const double wr = w.real(), wi = inverse ? -w.imag() : w.imag();
+        const std::complex<double> b = a[s + k + half];
+        // Written out: std::complex's operator* handles inf/NaN (a library call without -ffast-math).
+        const std::complex<double> u = a[s + k], v(b.real() * wr - b.imag() * wi, b.real() * wi + b.imag() * wr);
         a[s + k] = u + v;
         a[s + k + half] = u - v;
       }

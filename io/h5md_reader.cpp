@@ -124,9 +124,9 @@ void H5mdReader::read_rows(const H5Handle& dset, std::int64_t frame, hid_t memty
   start[0] = static_cast<hsize_t>(frame);
   count[0] = 1;
   H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
-  hsize_t total = 1;
-  for (std::size_t k = 1; k < count.size(); ++k) total *= count[k];
-  H5Handle ms(H5Screate_simple(1, &total, nullptr));
+  // A memory space of the selection's own shape lets HDF5 copy the frame as one block instead of
+  // iterating element by element.
+  H5Handle ms(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr));
   h5::check(H5Dread(dset.get(), memtype, ms.get(), fs.get(), H5P_DEFAULT, buf), path_,
             "reading frame " + std::to_string(frame), "the file may be truncated");
 }
