@@ -18,7 +18,8 @@ std::vector<std::pair<std::string, long>> parse_composition(const std::string& f
     throw std::invalid_argument("composition '" + f + "': " + why + "; write a formula such as Li3PO3.3N0.5");
   };
   while (i < f.size()) {
-    if (!std::isupper(static_cast<unsigned char>(f[i]))) fail("expected an element symbol at position " + std::to_string(i + 1));
+    if (!std::isupper(static_cast<unsigned char>(f[i])))
+      fail("expected an element symbol at position " + std::to_string(i + 1));
     std::string el(1, f[i++]);
     while (i < f.size() && std::islower(static_cast<unsigned char>(f[i]))) el += f[i++];
     if (!is_element(el)) fail("'" + el + "' is not a chemical element");
@@ -33,8 +34,10 @@ std::vector<std::pair<std::string, long>> parse_composition(const std::string& f
     }
     i = j;
     auto it = std::find_if(raw.begin(), raw.end(), [&](const auto& p) { return p.first == el; });
-    if (it == raw.end()) raw.emplace_back(el, n);
-    else it->second += n;
+    if (it == raw.end())
+      raw.emplace_back(el, n);
+    else
+      it->second += n;
   }
   if (raw.empty()) fail("empty");
   long mult = 0;
@@ -46,15 +49,16 @@ std::vector<std::pair<std::string, long>> parse_composition(const std::string& f
   if (mult == 0) fail("subscripts need more than 3 decimals to become whole numbers");
   if (formula_units < 1) throw std::invalid_argument("formula units must be >= 1");
   std::vector<std::pair<std::string, long>> out;
-  for (const auto& [el, n] : raw) out.emplace_back(el, std::lround(n * static_cast<double>(mult)) * formula_units);
+  for (const auto& [el, n] : raw)
+    out.emplace_back(el, std::lround(n * static_cast<double>(mult)) * formula_units);
   return out;
 }
 
 double default_min_distance(const std::string& a, const std::string& b) {
   const std::string p = a < b ? a + "-" + b : b + "-" + a;
   static const std::map<std::string, double> table = {
-      {"O-P", 1.35}, {"N-P", 1.45}, {"Li-O", 1.6}, {"Li-N", 1.7}, {"Li-Li", 1.9}, {"Li-P", 2.2},
-      {"P-P", 2.4},  {"O-O", 2.0},  {"N-N", 2.1}, {"N-O", 2.05},
+      {"O-P", 1.35}, {"N-P", 1.45}, {"Li-O", 1.6}, {"Li-N", 1.7}, {"Li-Li", 1.9},
+      {"Li-P", 2.2}, {"P-P", 2.4},  {"O-O", 2.0},  {"N-N", 2.1},  {"N-O", 2.05},
   };
   auto it = table.find(p);
   return it != table.end() ? it->second : 1.5;
@@ -110,10 +114,11 @@ Structure build_amorphous(const AmorphousOptions& o) {
   }
   char buf[256];
   if (excluded / volume > 0.64) {
-    std::snprintf(buf, sizeof(buf),
-                  "density %.4g g/cm³ is impossible for %s with these minimum distances: spheres of radius d_ii/2 "
-                  "would fill %.0f %% of the box (> 64 %%, random close packing); lower the density or the distances",
-                  o.density, o.composition.c_str(), 100.0 * excluded / volume);
+    std::snprintf(
+        buf, sizeof(buf),
+        "density %.4g g/cm³ is impossible for %s with these minimum distances: spheres of radius d_ii/2 "
+        "would fill %.0f %% of the box (> 64 %%, random close packing); lower the density or the distances",
+        o.density, o.composition.c_str(), 100.0 * excluded / volume);
     throw std::invalid_argument(buf);
   }
   if (2.0 * dmax >= L.minCoeff()) {
@@ -124,7 +129,8 @@ Structure build_amorphous(const AmorphousOptions& o) {
   std::vector<std::size_t> order;
   for (std::size_t a = 0; a < nk; ++a)
     for (long k = 0; k < counts[a].second; ++k) order.push_back(a);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return dmin[a][a] > dmin[b][b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return dmin[a][a] > dmin[b][b]; });
   // Linked cells at least dmax wide: neighbours of a trial point are in the 27 surrounding cells.
   Eigen::Vector3i nb;
   for (int k = 0; k < 3; ++k) nb[k] = std::max(1, static_cast<int>(std::floor(L[k] / dmax)));
@@ -140,7 +146,9 @@ Structure build_amorphous(const AmorphousOptions& o) {
       for (int k = 0; k < 3; ++k) c[k] = std::min(nb[k] - 1, static_cast<int>(x[k] / L[k] * nb[k]));
       return c;
     };
-    auto id = [&](const Eigen::Vector3i& c) { return static_cast<std::size_t>((c[0] * nb[1] + c[1]) * nb[2] + c[2]); };
+    auto id = [&](const Eigen::Vector3i& c) {
+      return static_cast<std::size_t>((c[0] * nb[1] + c[1]) * nb[2] + c[2]);
+    };
     auto fits = [&](const Vec3& x, std::size_t a, int j) {
       Vec3 d = pos[static_cast<std::size_t>(j)] - x;
       for (int k = 0; k < 3; ++k) d[k] -= L[k] * std::round(d[k] / L[k]);
@@ -199,10 +207,11 @@ Structure build_amorphous(const AmorphousOptions& o) {
     s.info["seed"] = std::to_string(o.seed);
     return s;
   }
-  std::snprintf(buf, sizeof(buf),
-                "could not pack %ld atoms of %s at %.4g g/cm³ with the minimum distances after %d restarts; the "
-                "density is too high for random insertion: lower the density or the minimum distances",
-                n, o.composition.c_str(), o.density, o.restarts + 1);
+  std::snprintf(
+      buf, sizeof(buf),
+      "could not pack %ld atoms of %s at %.4g g/cm³ with the minimum distances after %d restarts; the "
+      "density is too high for random insertion: lower the density or the minimum distances",
+      n, o.composition.c_str(), o.density, o.restarts + 1);
   throw std::invalid_argument(buf);
 }
 

@@ -21,13 +21,14 @@
 namespace e3md {
 
 // Counts from a formula with decimal subscripts, scaled to integers as above; order of appearance kept.
-std::vector<std::pair<std::string, long>> parse_composition(const std::string& formula, long formula_units = 1);
+std::vector<std::pair<std::string, long>> parse_composition(const std::string& formula,
+                                                            long formula_units = 1);
 
 struct AmorphousOptions {
-  std::string composition;          // formula (see above)
-  long formula_units = 0;           // multiplier of the integer formula; 0 = from min_atoms (or 1)
+  std::string composition;  // formula (see above)
+  long formula_units = 0;   // multiplier of the integer formula; 0 = from min_atoms (or 1)
   long min_atoms = 0;
-  double density = 2.3;             // g/cm³
+  double density = 2.3;                     // g/cm³
   double lateral_a = 0.0, lateral_b = 0.0;  // Å; both > 0 = orthorhombic box a × b × (height from density)
   std::uint64_t seed = 1;
   // Minimum distance per species pair ("Li-O" or "O-Li"), Å; pairs not listed use default_min_distance().

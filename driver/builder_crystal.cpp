@@ -94,7 +94,8 @@ Mat3 cell_from_parameters(double a, double b, double c, double alpha, double bet
   const double cx = cb, cy = (ca - cb * cg) / sg;
   const double cz2 = 1.0 - cx * cx - cy * cy;
   if (!(cz2 > 1e-12) || !(sg > 1e-12)) {
-    throw std::invalid_argument("cell angles alpha, beta, gamma do not form a cell (volume <= 0); check them");
+    throw std::invalid_argument(
+        "cell angles alpha, beta, gamma do not form a cell (volume <= 0); check them");
   }
   Mat3 h;
   h << a, 0.0, 0.0, b * cg, b * sg, 0.0, c * cx, c * cy, c * std::sqrt(cz2);
@@ -122,7 +123,8 @@ CrystalSpec load_crystal_spec(const std::string& name_or_path, const std::string
   std::string file;
   if (name_or_path.size() > 5 && name_or_path.substr(name_or_path.size() - 5) == ".yaml") {
     file = name_or_path;
-    if (!fs::exists(file)) throw std::invalid_argument("crystal definition " + file + " does not exist; check the path");
+    if (!fs::exists(file))
+      throw std::invalid_argument("crystal definition " + file + " does not exist; check the path");
   } else {
     const std::string d = dir.empty() ? crystal_library_dir() : dir;
     const auto names = known_crystals(d);
@@ -141,9 +143,11 @@ CrystalSpec load_crystal_spec(const std::string& name_or_path, const std::string
   try {
     root = YAML::LoadFile(file);
   } catch (const YAML::Exception& e) {
-    throw std::runtime_error(file + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML (" + e.msg + ")");
+    throw std::runtime_error(file + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML (" + e.msg +
+                             ")");
   }
-  check_keys(root, {"name", "source", "space_group", "symbol", "cell", "density", "atoms", "sites", "setting"},
+  check_keys(root,
+             {"name", "source", "space_group", "symbol", "cell", "density", "atoms", "sites", "setting"},
              file);
   CrystalSpec s;
   s.file = file;
@@ -157,7 +161,8 @@ CrystalSpec load_crystal_spec(const std::string& name_or_path, const std::string
     throw std::runtime_error(at(file, root["space_group"]) + ": " + e.what());
   }
   const YAML::Node cell = root["cell"];
-  if (!cell || !cell.IsMap()) throw std::runtime_error(at(file, root) + ": key 'cell' {a, b, c, alpha, beta, gamma} is missing");
+  if (!cell || !cell.IsMap())
+    throw std::runtime_error(at(file, root) + ": key 'cell' {a, b, c, alpha, beta, gamma} is missing");
   check_keys(cell, {"a", "b", "c", "alpha", "beta", "gamma"}, file);
   s.a = number(cell, "a", file, true);
   s.b = number(cell, "b", file, true);
@@ -169,7 +174,8 @@ CrystalSpec load_crystal_spec(const std::string& name_or_path, const std::string
   s.atoms = static_cast<long>(number(root, "atoms", file, false));
   const YAML::Node sites = root["sites"];
   if (!sites || !sites.IsSequence() || sites.size() == 0) {
-    throw std::runtime_error(at(file, root) + ": key 'sites' must be a non-empty list of {species, wyckoff, xyz}");
+    throw std::runtime_error(at(file, root) +
+                             ": key 'sites' must be a non-empty list of {species, wyckoff, xyz}");
   }
   for (const auto& n : sites) {
     check_keys(n, {"species", "wyckoff", "xyz"}, file);
@@ -206,10 +212,11 @@ Structure build_crystal(const CrystalSpec& spec) {
     if (!site.wyckoff.empty()) {
       const long mult = std::strtol(site.wyckoff.c_str(), nullptr, 10);
       if (mult != static_cast<long>(orbit.size())) {
-        throw std::runtime_error(spec.file + ":" + std::to_string(site.line) + ": site " + site.species + " " +
-                                 site.wyckoff + " expands to " + std::to_string(orbit.size()) +
-                                 " positions under space group " + std::to_string(spec.space_group) +
-                                 "; check the coordinates (special positions need exact fractions such as \"1/3\")");
+        throw std::runtime_error(
+            spec.file + ":" + std::to_string(site.line) + ": site " + site.species + " " + site.wyckoff +
+            " expands to " + std::to_string(orbit.size()) + " positions under space group " +
+            std::to_string(spec.space_group) +
+            "; check the coordinates (special positions need exact fractions such as \"1/3\")");
       }
     }
     for (const auto& f : orbit) {
@@ -223,10 +230,10 @@ Structure build_crystal(const CrystalSpec& spec) {
   }
   const ClosestPair p = min_distance_check(s, 0.5);
   if (p.found() && p.distance < 0.5) {
-    throw std::runtime_error(spec.file + ": atoms " + std::to_string(p.i) + " (" + s.species[static_cast<std::size_t>(p.i)] +
-                             ") and " + std::to_string(p.j) + " (" + s.species[static_cast<std::size_t>(p.j)] +
-                             ") are only " + std::to_string(p.distance) +
-                             " Å apart; two sites overlap, check their coordinates");
+    throw std::runtime_error(
+        spec.file + ": atoms " + std::to_string(p.i) + " (" + s.species[static_cast<std::size_t>(p.i)] +
+        ") and " + std::to_string(p.j) + " (" + s.species[static_cast<std::size_t>(p.j)] + ") are only " +
+        std::to_string(p.distance) + " Å apart; two sites overlap, check their coordinates");
   }
   s.info["config_type"] = "crystal";
   s.info["crystal"] = spec.name;

@@ -19,15 +19,15 @@ struct CrystalSite {
   std::string species;
   std::string wyckoff;  // e.g. "4b"; empty = multiplicity not checked
   Vec3 xyz = Vec3::Zero();
-  long line = 0;        // line in the definition file (messages)
+  long line = 0;  // line in the definition file (messages)
 };
 
 struct CrystalSpec {
   std::string name, source, symbol, file;
   int space_group = 1;
   double a = 0, b = 0, c = 0, alpha = 90, beta = 90, gamma = 90;  // Å, degrees
-  double density = 0.0;  // g/cm³ from the literature; 0 = not given
-  long atoms = 0;        // expected atoms in the conventional cell; 0 = not given
+  double density = 0.0;                                           // g/cm³ from the literature; 0 = not given
+  long atoms = 0;  // expected atoms in the conventional cell; 0 = not given
   std::vector<CrystalSite> sites;
 };
 

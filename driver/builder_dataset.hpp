@@ -15,13 +15,13 @@ struct DatasetOptions {
   std::vector<std::string> crystals;  // names in the library; empty = every shipped crystal
   std::string library;                // definitions folder; empty = crystal_library_dir()
   bool base = true;
-  bool strain = true;                 // hydrostatic, orthorhombic (each axis), monoclinic (each angle)
+  bool strain = true;  // hydrostatic, orthorhombic (each axis), monoclinic (each angle)
   double strain_min = -0.10, strain_max = 0.09, strain_step = 0.01;
-  bool slabs = true;                  // (100) (010) (001) (110) (101) (011) (111)
-  bool all_terminations = false;      // false = termination 0 only
-  double slab_min_thickness = 6.0;    // Å
-  double slab_vacuum = 15.0;          // Å
-  bool defects = true;                // Li3PO4 2×2×3: li-rich, li-poor; Li7PN4: p-to-li5
+  bool slabs = true;                // (100) (010) (001) (110) (101) (011) (111)
+  bool all_terminations = false;    // false = termination 0 only
+  double slab_min_thickness = 6.0;  // Å
+  double slab_vacuum = 15.0;        // Å
+  bool defects = true;              // Li3PO4 2×2×3: li-rich, li-poor; Li7PN4: p-to-li5
   int defect_cap = 3;
   std::uint64_t seed = 1;
 };

@@ -77,18 +77,22 @@ Vec3i triple(const std::vector<int>& v, const Ctx& c, const std::string& key) {
 
 Structure build_from_yaml(const YAML::Node& b, const std::string& source, const std::string& directory) {
   const Ctx c{source, directory};
-  c.keys(b, "", {"crystal", "input", "amorphous", "interface", "supercell", "strain", "slab", "defects", "library"});
+  c.keys(b, "",
+         {"crystal", "input", "amorphous", "interface", "supercell", "strain", "slab", "defects", "library"});
   const std::string library = b["library"] ? c.path(b["library"].as<std::string>()) : "";
-  const int bases = (b["crystal"] ? 1 : 0) + (b["input"] ? 1 : 0) + (b["amorphous"] ? 1 : 0) + (b["interface"] ? 1 : 0);
+  const int bases =
+      (b["crystal"] ? 1 : 0) + (b["input"] ? 1 : 0) + (b["amorphous"] ? 1 : 0) + (b["interface"] ? 1 : 0);
   if (bases != 1) c.fail("crystal", "give exactly one of crystal, input, amorphous, interface");
   try {
     if (b["amorphous"]) return build_amorphous(amorphous_options(b["amorphous"], c, "amorphous"));
     if (b["interface"]) {
       const YAML::Node n = b["interface"];
-      c.keys(n, "interface", {"li_face", "li_layers", "li_thickness", "gap", "vacuum", "max_multiple", "block_repeat",
-                              "max_strain", "block", "block_amorphous"});
+      c.keys(n, "interface",
+             {"li_face", "li_layers", "li_thickness", "gap", "vacuum", "max_multiple", "block_repeat",
+              "max_strain", "block", "block_amorphous"});
       InterfaceOptions o;
-      o.li_miller = triple(c.get<std::vector<int>>(n, "li_face", "interface.", {1, 1, 0}), c, "interface.li_face");
+      o.li_miller =
+          triple(c.get<std::vector<int>>(n, "li_face", "interface.", {1, 1, 0}), c, "interface.li_face");
       o.li_layers = c.get<int>(n, "li_layers", "interface.", 0);
       o.li_min_thickness = c.get<double>(n, "li_thickness", "interface.", o.li_min_thickness);
       o.gap = c.get<double>(n, "gap", "interface.", o.gap);
@@ -115,7 +119,8 @@ Structure build_from_yaml(const YAML::Node& b, const std::string& source, const 
     if (b["strain"]) {
       const YAML::Node n = b["strain"];
       c.keys(n, "strain", {"kind", "value", "axis", "angle"});
-      const std::map<std::string, int> ax{{"a", 0}, {"b", 1}, {"c", 2}}, an{{"alpha", 0}, {"beta", 1}, {"gamma", 2}};
+      const std::map<std::string, int> ax{{"a", 0}, {"b", 1}, {"c", 2}},
+          an{{"alpha", 0}, {"beta", 1}, {"gamma", 2}};
       const std::string axis = c.get<std::string>(n, "axis", "strain.", "c");
       const std::string angle = c.get<std::string>(n, "angle", "strain.", "beta");
       if (!ax.count(axis)) c.fail("strain.axis", "must be a, b or c");

@@ -20,6 +20,7 @@
 
 namespace e3md {
 
-Structure build_from_yaml(const YAML::Node& build, const std::string& source, const std::string& directory = ".");
+Structure build_from_yaml(const YAML::Node& build, const std::string& source,
+                          const std::string& directory = ".");
 
 }  // namespace e3md

@@ -20,9 +20,12 @@ DefectKind parse_defect_kind(const std::string& name) {
 
 std::string defect_kind_name(DefectKind k) {
   switch (k) {
-    case DefectKind::LiRich: return "li-rich";
-    case DefectKind::LiPoor: return "li-poor";
-    case DefectKind::PToLi5: return "p-to-li5";
+    case DefectKind::LiRich:
+      return "li-rich";
+    case DefectKind::LiPoor:
+      return "li-poor";
+    case DefectKind::PToLi5:
+      return "p-to-li5";
   }
   return "?";
 }
@@ -30,11 +33,16 @@ std::string defect_kind_name(DefectKind k) {
 int formal_charge(const Structure& s) {
   int q = 0;
   for (const auto& sp : s.species) {
-    if (sp == "Li") q += 1;
-    else if (sp == "P") q += 5;
-    else if (sp == "O") q -= 2;
-    else if (sp == "N") q -= 3;
-    else throw std::invalid_argument("formal charge of species '" + sp + "' is not known (only Li, P, O, N)");
+    if (sp == "Li")
+      q += 1;
+    else if (sp == "P")
+      q += 5;
+    else if (sp == "O")
+      q -= 2;
+    else if (sp == "N")
+      q -= 3;
+    else
+      throw std::invalid_argument("formal charge of species '" + sp + "' is not known (only Li, P, O, N)");
   }
   return q;
 }
@@ -61,31 +69,37 @@ std::vector<double> nearest_atom(const Structure& s, const std::vector<Vec3>& po
 
 class DefectMaker {
  public:
-  DefectMaker(Structure s, const DefectOptions& o, std::mt19937_64& rng) : s_(std::move(s)), o_(o), rng_(rng) {}
+  DefectMaker(Structure s, const DefectOptions& o, std::mt19937_64& rng)
+      : s_(std::move(s)), o_(o), rng_(rng) {}
 
   // Index of a random atom of `species` not touched yet; throws when none is left.
   long pick(const std::string& species) {
     std::vector<long> c;
     for (std::size_t i = 0; i < s_.size(); ++i) {
-      if (s_.species[i] == species && touched_.count(static_cast<long>(i)) == 0) c.push_back(static_cast<long>(i));
+      if (s_.species[i] == species && touched_.count(static_cast<long>(i)) == 0)
+        c.push_back(static_cast<long>(i));
     }
     if (c.empty()) {
-      throw std::invalid_argument("defect " + defect_kind_name(o_.kind) + " needs a " + species +
-                                  " atom but the structure has none left; use a larger supercell or fewer defects");
+      throw std::invalid_argument(
+          "defect " + defect_kind_name(o_.kind) + " needs a " + species +
+          " atom but the structure has none left; use a larger supercell or fewer defects");
     }
     const long i = c[std::uniform_int_distribution<std::size_t>(0, c.size() - 1)(rng_)];
     touched_.insert(i);
     signature_.push_back(species + std::to_string(i));
     return i;
   }
-  void substitute(const std::string& from, const std::string& to) { s_.species[static_cast<std::size_t>(pick(from))] = to; }
+  void substitute(const std::string& from, const std::string& to) {
+    s_.species[static_cast<std::size_t>(pick(from))] = to;
+  }
   void remove(const std::string& species) { removed_.insert(pick(species)); }
   void add_li() {
     std::uniform_real_distribution<double> u(0.0, 1.0);
     double best_d = -1.0;
     Vec3 best = Vec3::Zero();
     std::vector<Vec3> points;
-    for (int t = 0; t < o_.trials; ++t) points.push_back(s_.box.to_cartesian(Vec3(u(rng_), u(rng_), u(rng_))));
+    for (int t = 0; t < o_.trials; ++t)
+      points.push_back(s_.box.to_cartesian(Vec3(u(rng_), u(rng_), u(rng_))));
     const auto d = nearest_atom(s_, points, std::max(3.0, o_.min_li_distance + 1.0));
     for (std::size_t t = 0; t < points.size(); ++t) {
       // Ties (several points beyond the cap) go to the first drawn: still seeded and reproducible.
@@ -95,14 +109,16 @@ class DefectMaker {
       }
     }
     if (best_d < o_.min_li_distance) {
-      throw std::invalid_argument("no room for an added Li: the largest void found leaves " + std::to_string(best_d) +
-                                  " Å to the nearest atom (< " + std::to_string(o_.min_li_distance) +
+      throw std::invalid_argument("no room for an added Li: the largest void found leaves " +
+                                  std::to_string(best_d) + " Å to the nearest atom (< " +
+                                  std::to_string(o_.min_li_distance) +
                                   " Å); use fewer defects, a larger supercell or a smaller min_li_distance");
     }
     s_.species.push_back("Li");
     s_.positions.push_back(best);
     signature_.push_back("Li@" + std::to_string(std::lround(best[0] * 10)) + "," +
-                         std::to_string(std::lround(best[1] * 10)) + "," + std::to_string(std::lround(best[2] * 10)));
+                         std::to_string(std::lround(best[1] * 10)) + "," +
+                         std::to_string(std::lround(best[2] * 10)));
   }
   // Removes the marked atoms (an atom removed is no longer in the structure when Li is added next).
   void flush_removals() {
@@ -198,7 +214,9 @@ std::vector<Structure> enumerate_defects(const Structure& cell, const DefectOpti
     // Regroup by species (stable), so files list each species in one block.
     std::vector<std::size_t> idx(s.size());
     std::iota(idx.begin(), idx.end(), 0);
-    auto rank = [&](std::size_t i) { return std::find(order.begin(), order.end(), s.species[i]) - order.begin(); };
+    auto rank = [&](std::size_t i) {
+      return std::find(order.begin(), order.end(), s.species[i]) - order.begin();
+    };
     std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return rank(a) < rank(b); });
     Structure g = s;
     for (std::size_t k = 0; k < idx.size(); ++k) {

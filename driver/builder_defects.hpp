@@ -27,8 +27,8 @@ std::string defect_kind_name(DefectKind k);
 
 struct DefectOptions {
   DefectKind kind = DefectKind::LiRich;
-  int count = 1;                 // defects per configuration
-  int cap = 10;                  // configurations
+  int count = 1;  // defects per configuration
+  int cap = 10;   // configurations
   std::uint64_t seed = 1;
   double min_li_distance = 1.6;  // Å, closest allowed approach of an added Li to any atom
   int trials = 3000;             // random trial points per added Li

@@ -66,7 +66,8 @@ Eigen::Matrix2d primitive_surface_cell(const Structure& slab) {
     for (std::size_t i = 0; i < slab.size() && translation; ++i) {
       bool hit = false;
       for (std::size_t k = 0; k < slab.size() && !hit; ++k) {
-        hit = slab.species[k] == slab.species[i] && std::abs(slab.positions[k][2] - slab.positions[i][2]) < 1e-6 &&
+        hit = slab.species[k] == slab.species[i] &&
+              std::abs(slab.positions[k][2] - slab.positions[i][2]) < 1e-6 &&
               same(frac(slab.positions[i]) + t, frac(slab.positions[k]));
       }
       translation = hit;
@@ -83,9 +84,8 @@ Eigen::Matrix2d primitive_surface_cell(const Structure& slab) {
         c += Eigen::RowVector2d(i, j);
         if ((c * V).norm() > 1e-6) cand.push_back(c);
       }
-  std::stable_sort(cand.begin(), cand.end(), [&](const auto& a, const auto& b) {
-    return (a * V).norm() < (b * V).norm() - 1e-9;
-  });
+  std::stable_sort(cand.begin(), cand.end(),
+                   [&](const auto& a, const auto& b) { return (a * V).norm() < (b * V).norm() - 1e-9; });
   const double area = 1.0 / static_cast<double>(group.size());
   const Eigen::RowVector2d w1 = cand.front();
   for (const auto& w2 : cand) {
@@ -119,8 +119,9 @@ InterfaceResult build_interface(const Structure& li_bulk, const Structure& block
   const Upright B = upright(block);
   const double bc = B.cell.row(2).norm();
   if (std::hypot(B.cell(2, 0), B.cell(2, 1)) > 1e-6 * bc) {
-    throw std::invalid_argument("the block's c vector is not perpendicular to its a, b plane; give an "
-                                "orthorhombic-like block (the amorphous builder makes one)");
+    throw std::invalid_argument(
+        "the block's c vector is not perpendicular to its a, b plane; give an "
+        "orthorhombic-like block (the amorphous builder makes one)");
   }
   // Li slab and its surface lattice V.
   SlabOptions so;
@@ -158,8 +159,8 @@ InterfaceResult build_interface(const Structure& li_bulk, const Structure& block
               const Eigen::Matrix2d F = P.inverse() * L;
               const auto e = principal_strains(F);
               const double m = std::max(std::abs(e[0]), std::abs(e[1]));
-              const long atoms = std::lround(det * per_cell) +
-                                 static_cast<long>(ma * mb) * static_cast<long>(block.size());
+              const long atoms =
+                  std::lround(det * per_cell) + static_cast<long>(ma * mb) * static_cast<long>(block.size());
               if (m < best - 1e-9 || (std::abs(m - best) <= 1e-9 && atoms < best_atoms)) {
                 best = m;
                 best_atoms = atoms;
@@ -173,10 +174,11 @@ InterfaceResult build_interface(const Structure& li_bulk, const Structure& block
     }
   }
   if (!(best <= o.max_strain)) {
-    throw std::invalid_argument("no Li supercell within |S_ij| <= " + std::to_string(n) +
-                                " matches the block's lateral cell with strain <= " + fmt("%.3g", o.max_strain) +
-                                " (best " + (best < 1e299 ? fmt("%.4g", best) : std::string("none")) +
-                                "); raise max_multiple, block_repeat_max or max_strain");
+    throw std::invalid_argument(
+        "no Li supercell within |S_ij| <= " + std::to_string(n) +
+        " matches the block's lateral cell with strain <= " + fmt("%.3g", o.max_strain) + " (best " +
+        (best < 1e299 ? fmt("%.4g", best) : std::string("none")) +
+        "); raise max_multiple, block_repeat_max or max_strain");
   }
   r.li_surface_cell = V;
   // Li atoms of the supercell P = S V (every lattice translation whose image falls inside P).

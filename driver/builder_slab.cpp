@@ -41,10 +41,10 @@ Mat3 upright_rotation(const Mat3& h) {
 }
 
 struct Layered {
-  Mat3 cell;                  // rotated unimodular cell, rows u1, u2, u3
-  std::vector<Vec3> frac;     // fractional coordinates in that cell, in [0, 1)
-  std::vector<double> planes; // distinct plane positions along u3 (fractional), ascending
-  double d = 0.0;             // Å
+  Mat3 cell;                   // rotated unimodular cell, rows u1, u2, u3
+  std::vector<Vec3> frac;      // fractional coordinates in that cell, in [0, 1)
+  std::vector<double> planes;  // distinct plane positions along u3 (fractional), ascending
+  double d = 0.0;              // Å
   Eigen::Matrix3i m;
 };
 

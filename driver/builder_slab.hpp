@@ -20,7 +20,7 @@ namespace e3md {
 
 struct SlabOptions {
   Vec3i miller = Vec3i(0, 0, 1);
-  int layers = 0;              // periods (interplanar spacings d_hkl of the unimodular cell); 0 = use min_thickness
+  int layers = 0;  // periods (interplanar spacings d_hkl of the unimodular cell); 0 = use min_thickness
   double min_thickness = 0.0;  // Å: fewest periods whose atomic extent reaches this
   double vacuum = 15.0;        // Å
   int termination = 0;         // index into the distinct planes of one period
@@ -28,11 +28,11 @@ struct SlabOptions {
 
 struct SlabResult {
   Structure slab;
-  Eigen::Matrix3i transform;   // rows u1, u2, u3 (bulk lattice coordinates)
-  double d_spacing = 0.0;      // Å, one period along the normal
-  int terminations = 0;        // distinct planes in one period
-  int layers = 0;              // periods used
-  double thickness = 0.0;      // Å, atomic extent along z
+  Eigen::Matrix3i transform;  // rows u1, u2, u3 (bulk lattice coordinates)
+  double d_spacing = 0.0;     // Å, one period along the normal
+  int terminations = 0;       // distinct planes in one period
+  int layers = 0;             // periods used
+  double thickness = 0.0;     // Å, atomic extent along z
 };
 
 // Throws std::invalid_argument for Miller index 0 0 0, a termination out of range, or impossible options.

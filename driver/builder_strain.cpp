@@ -14,14 +14,18 @@ StrainKind parse_strain_kind(const std::string& name) {
   if (name == "hydrostatic") return StrainKind::Hydrostatic;
   if (name == "orthorhombic") return StrainKind::Orthorhombic;
   if (name == "monoclinic") return StrainKind::Monoclinic;
-  throw std::invalid_argument("unknown strain kind '" + name + "'; use hydrostatic, orthorhombic or monoclinic");
+  throw std::invalid_argument("unknown strain kind '" + name +
+                              "'; use hydrostatic, orthorhombic or monoclinic");
 }
 
 std::string strain_kind_name(StrainKind k) {
   switch (k) {
-    case StrainKind::Hydrostatic: return "hydrostatic";
-    case StrainKind::Orthorhombic: return "orthorhombic";
-    case StrainKind::Monoclinic: return "monoclinic";
+    case StrainKind::Hydrostatic:
+      return "hydrostatic";
+    case StrainKind::Orthorhombic:
+      return "orthorhombic";
+    case StrainKind::Monoclinic:
+      return "monoclinic";
   }
   return "?";
 }
@@ -31,7 +35,8 @@ std::array<double, 6> cell_parameters(const Mat3& h) {
   for (int k = 0; k < 3; ++k) p[static_cast<std::size_t>(k)] = h.row(k).norm();
   for (int k = 0; k < 3; ++k) {
     const int i = (k + 1) % 3, j = (k + 2) % 3;
-    const double c = h.row(i).dot(h.row(j)) / (p[static_cast<std::size_t>(i)] * p[static_cast<std::size_t>(j)]);
+    const double c =
+        h.row(i).dot(h.row(j)) / (p[static_cast<std::size_t>(i)] * p[static_cast<std::size_t>(j)]);
     p[static_cast<std::size_t>(3 + k)] = std::acos(std::clamp(c, -1.0, 1.0)) * 180.0 / M_PI;
   }
   return p;
@@ -39,8 +44,9 @@ std::array<double, 6> cell_parameters(const Mat3& h) {
 
 Structure apply_strain(const Structure& s, StrainKind kind, double eps, int axis, int angle) {
   if (!(eps > -0.5 && eps < 0.5)) {
-    throw std::invalid_argument("strain " + std::to_string(eps) +
-                                " is outside (-50 %, +50 %); give strains as fractions such as -0.10 or 0.09");
+    throw std::invalid_argument(
+        "strain " + std::to_string(eps) +
+        " is outside (-50 %, +50 %); give strains as fractions such as -0.10 or 0.09");
   }
   if (axis < 0 || axis > 2 || angle < 0 || angle > 2) {
     throw std::invalid_argument("strain axis/angle index must be 0, 1 or 2 (a/b/c, alpha/beta/gamma)");
@@ -48,13 +54,18 @@ Structure apply_strain(const Structure& s, StrainKind kind, double eps, int axis
   const Mat3 h0 = s.box.cell();
   Mat3 h = h0;
   switch (kind) {
-    case StrainKind::Hydrostatic: h *= std::cbrt(1.0 + eps); break;
-    case StrainKind::Orthorhombic: h.row(axis) *= 1.0 + eps; break;
+    case StrainKind::Hydrostatic:
+      h *= std::cbrt(1.0 + eps);
+      break;
+    case StrainKind::Orthorhombic:
+      h.row(axis) *= 1.0 + eps;
+      break;
     case StrainKind::Monoclinic: {
       auto p = cell_parameters(h0);
       p[static_cast<std::size_t>(3 + angle)] *= 1.0 + eps;
       if (!(p[static_cast<std::size_t>(3 + angle)] < 180.0)) {
-        throw std::invalid_argument("monoclinic strain " + std::to_string(eps) + " makes a cell angle >= 180°");
+        throw std::invalid_argument("monoclinic strain " + std::to_string(eps) +
+                                    " makes a cell angle >= 180°");
       }
       Mat3 g;
       try {
@@ -68,7 +79,8 @@ Structure apply_strain(const Structure& s, StrainKind kind, double eps, int axis
   }
   Structure out = s;
   out.box = Box(h, s.box.periodic());
-  for (std::size_t i = 0; i < s.size(); ++i) out.positions[i] = out.box.to_cartesian(s.box.to_fractional(s.positions[i]));
+  for (std::size_t i = 0; i < s.size(); ++i)
+    out.positions[i] = out.box.to_cartesian(s.box.to_fractional(s.positions[i]));
   // Labels of the unstrained cell do not describe the strained one.
   out.has_energy = false;
   out.has_stress = false;
@@ -82,7 +94,8 @@ Structure apply_strain(const Structure& s, StrainKind kind, double eps, int axis
 
 std::vector<double> strain_values(const StrainSeriesOptions& o) {
   if (!(o.step > 0.0) || o.max < o.min) {
-    throw std::invalid_argument("strain series needs step > 0 and max >= min (fractions, e.g. -0.10 0.09 0.01)");
+    throw std::invalid_argument(
+        "strain series needs step > 0 and max >= min (fractions, e.g. -0.10 0.09 0.01)");
   }
   const long n = std::lround((o.max - o.min) / o.step);
   std::vector<double> v;

@@ -66,7 +66,8 @@ SymOp parse_symop(const std::string& triplet) {
         ++q;
       } else if ((c >= '0' && c <= '9') || c == '.') {
         std::size_t r = q;
-        while (r < comp.size() && ((comp[r] >= '0' && comp[r] <= '9') || comp[r] == '.' || comp[r] == '/')) ++r;
+        while (r < comp.size() && ((comp[r] >= '0' && comp[r] <= '9') || comp[r] == '.' || comp[r] == '/'))
+          ++r;
         const std::string num = comp.substr(q, r - q);
         const auto slash = num.find('/');
         double v = 0.0;
@@ -126,7 +127,8 @@ const SpaceGroupInfo& space_group_info(int number) {
     if (g.number == number) return g;
   }
   std::string known;
-  for (const auto& g : supported_space_groups()) known += (known.empty() ? "" : ", ") + std::to_string(g.number);
+  for (const auto& g : supported_space_groups())
+    known += (known.empty() ? "" : ", ") + std::to_string(g.number);
   throw std::invalid_argument("space group " + std::to_string(number) +
                               " has no stored generators; supported: " + known +
                               " (add its ITA generators to driver/builder_symmetry.cpp)");
@@ -142,13 +144,18 @@ std::vector<SymOp> space_group_operations(int number) {
     gens.push_back(t);
   };
   switch (info.centring) {
-    case 'I': centring(0.5, 0.5, 0.5); break;
-    case 'C': centring(0.5, 0.5, 0.0); break;
+    case 'I':
+      centring(0.5, 0.5, 0.5);
+      break;
+    case 'C':
+      centring(0.5, 0.5, 0.0);
+      break;
     case 'F':
       centring(0.0, 0.5, 0.5);
       centring(0.5, 0.0, 0.5);
       break;
-    default: break;
+    default:
+      break;
   }
   std::vector<SymOp> ops{SymOp{}};
   for (std::size_t i = 0; i < ops.size(); ++i) {
@@ -163,7 +170,8 @@ std::vector<SymOp> space_group_operations(int number) {
   }
   if (static_cast<int>(ops.size()) != info.order) {
     throw std::logic_error("space group " + std::to_string(number) + ": generators close to " +
-                           std::to_string(ops.size()) + " operations, expected " + std::to_string(info.order));
+                           std::to_string(ops.size()) + " operations, expected " +
+                           std::to_string(info.order));
   }
   return ops;
 }

@@ -25,10 +25,10 @@ SymOp parse_symop(const std::string& triplet);
 
 struct SpaceGroupInfo {
   int number;
-  std::string symbol;                  // Hermann–Mauguin, e.g. "P6_3/mmc"
-  char centring;                       // P, I, F, C
-  std::vector<std::string> generators; // coordinate triplets (besides identity and the centring)
-  int order;                           // number of general-position operations in the conventional cell
+  std::string symbol;                   // Hermann–Mauguin, e.g. "P6_3/mmc"
+  char centring;                        // P, I, F, C
+  std::vector<std::string> generators;  // coordinate triplets (besides identity and the centring)
+  int order;                            // number of general-position operations in the conventional cell
 };
 
 // Groups with stored generators, ascending by number.

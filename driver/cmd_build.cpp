@@ -35,18 +35,23 @@ struct Output {
 };
 
 void add_source(CLI::App* c, Source& s, bool supercell) {
-  auto* g = c->add_option("--crystal", s.crystal, "shipped crystal name (inputs/structures/<NAME>.yaml) or a *.yaml file");
+  auto* g = c->add_option("--crystal", s.crystal,
+                          "shipped crystal name (inputs/structures/<NAME>.yaml) or a *.yaml file");
   auto* f = c->add_option("--input", s.input, "structure file (extxyz, POSCAR, LAMMPS data)");
   g->excludes(f);
-  c->add_option("--library", s.library, "folder of crystal definitions (default: $E3MD_STRUCTURES or inputs/structures)");
-  c->add_option("--species", s.species, "species of LAMMPS atom types 1, 2, ... (or of a VASP 4 POSCAR)")->delimiter(',');
-  if (supercell) c->add_option("--supercell", s.supercell, "replicate the input n_a n_b n_c times")->expected(3);
+  c->add_option("--library", s.library,
+                "folder of crystal definitions (default: $E3MD_STRUCTURES or inputs/structures)");
+  c->add_option("--species", s.species, "species of LAMMPS atom types 1, 2, ... (or of a VASP 4 POSCAR)")
+      ->delimiter(',');
+  if (supercell)
+    c->add_option("--supercell", s.supercell, "replicate the input n_a n_b n_c times")->expected(3);
 }
 
 void add_output(CLI::App* c, Output& o) {
   c->add_option("-o,--output", o.path, "output file")->required();
   c->add_option("--format", o.format, "extxyz | poscar | lammps-data (default: from the file name)");
-  c->add_option("--species-order", o.species_order, "LAMMPS data: species of types 1, 2, ...")->delimiter(',');
+  c->add_option("--species-order", o.species_order, "LAMMPS data: species of types 1, 2, ...")
+      ->delimiter(',');
 }
 
 Structure load_source(const Source& s) {
@@ -60,7 +65,8 @@ Structure load_source(const Source& s) {
   } else {
     throw std::invalid_argument("give the structure with --crystal NAME or --input FILE");
   }
-  if (s.supercell != std::vector<int>{1, 1, 1}) st = make_supercell(st, s.supercell[0], s.supercell[1], s.supercell[2]);
+  if (s.supercell != std::vector<int>{1, 1, 1})
+    st = make_supercell(st, s.supercell[0], s.supercell[1], s.supercell[2]);
   return st;
 }
 
@@ -97,8 +103,9 @@ std::map<std::string, double> pair_distances(const std::vector<std::string>& ent
 }
 
 void add_build(CLI::App& app) {
-  auto* build = app.add_subcommand("build", "Build structures: crystals, strain series, slabs, defects, "
-                                            "datasets, amorphous packings, interfaces");
+  auto* build = app.add_subcommand("build",
+                                   "Build structures: crystals, strain series, slabs, defects, "
+                                   "datasets, amorphous packings, interfaces");
   build->require_subcommand(1);
 
   {  // crystal
@@ -132,7 +139,8 @@ void add_build(CLI::App& app) {
     c->callback([src, out, opt, kind, axis, angle] {
       if (!is_root()) return;
       opt->kind = parse_strain_kind(*kind);
-      const std::map<std::string, int> ax{{"a", 0}, {"b", 1}, {"c", 2}}, an{{"alpha", 0}, {"beta", 1}, {"gamma", 2}};
+      const std::map<std::string, int> ax{{"a", 0}, {"b", 1}, {"c", 2}},
+          an{{"alpha", 0}, {"beta", 1}, {"gamma", 2}};
       if (!ax.count(*axis)) throw std::invalid_argument("--axis must be a, b or c");
       if (!an.count(*angle)) throw std::invalid_argument("--angle must be alpha, beta or gamma");
       opt->axis = ax.at(*axis);
@@ -149,10 +157,12 @@ void add_build(CLI::App& app) {
     auto* c = build->add_subcommand("slab", "(hkl) slab with the surface normal along c and vacuum");
     add_source(c, *src, true);
     c->add_option("--miller", *miller, "h k l")->expected(3)->required();
-    c->add_option("--layers", *layers, "periods d_hkl: one value, or a range 'first last' (one frame each)")->expected(1, 2);
+    c->add_option("--layers", *layers, "periods d_hkl: one value, or a range 'first last' (one frame each)")
+        ->expected(1, 2);
     c->add_option("--thickness", opt->min_thickness, "minimum thickness in Å (instead of --layers)");
     c->add_option("--vacuum", opt->vacuum, "vacuum in Å")->capture_default_str();
-    c->add_option("--termination", opt->termination, "index of the terminating plane (0..n-1)")->capture_default_str();
+    c->add_option("--termination", opt->termination, "index of the terminating plane (0..n-1)")
+        ->capture_default_str();
     add_output(c, *out);
     c->callback([src, out, opt, miller, layers] {
       if (!is_root()) return;
@@ -163,9 +173,10 @@ void add_build(CLI::App& app) {
       for (int n = first; n <= last; ++n) {
         opt->layers = n;
         const SlabResult r = build_slab(bulk, *opt);
-        std::printf("slab (%d %d %d) termination %d of %d: %d periods of %.4f Å, thickness %.4f Å, %zu atoms\n",
-                    opt->miller[0], opt->miller[1], opt->miller[2], opt->termination, r.terminations, r.layers,
-                    r.d_spacing, r.thickness, r.slab.size());
+        std::printf(
+            "slab (%d %d %d) termination %d of %d: %d periods of %.4f Å, thickness %.4f Å, %zu atoms\n",
+            opt->miller[0], opt->miller[1], opt->miller[2], opt->termination, r.terminations, r.layers,
+            r.d_spacing, r.thickness, r.slab.size());
         frames.push_back(r.slab);
       }
       write(*out, frames);
@@ -176,13 +187,15 @@ void add_build(CLI::App& app) {
     auto out = std::make_shared<Output>();
     auto opt = std::make_shared<DefectOptions>();
     auto kind = std::make_shared<std::string>("li-rich");
-    auto* c = build->add_subcommand("defects", "Charge-compensated Li-rich / Li-poor / P→5Li defect supercells");
+    auto* c =
+        build->add_subcommand("defects", "Charge-compensated Li-rich / Li-poor / P→5Li defect supercells");
     add_source(c, *src, true);
     c->add_option("--kind", *kind, "li-rich | li-poor | p-to-li5")->capture_default_str();
     c->add_option("--count", opt->count, "defects per configuration")->capture_default_str();
     c->add_option("--cap", opt->cap, "number of configurations")->capture_default_str();
     c->add_option("--seed", opt->seed, "random seed")->capture_default_str();
-    c->add_option("--min-li-distance", opt->min_li_distance, "closest approach of an added Li (Å)")->capture_default_str();
+    c->add_option("--min-li-distance", opt->min_li_distance, "closest approach of an added Li (Å)")
+        ->capture_default_str();
     add_output(c, *out);
     c->callback([src, out, opt, kind] {
       if (!is_root()) return;
@@ -193,7 +206,8 @@ void add_build(CLI::App& app) {
   {  // dataset
     auto out = std::make_shared<Output>();
     auto opt = std::make_shared<DatasetOptions>();
-    auto* c = build->add_subcommand("dataset", "Base crystals, strain series, slabs and defects in one extxyz");
+    auto* c =
+        build->add_subcommand("dataset", "Base crystals, strain series, slabs and defects in one extxyz");
     c->add_option("--crystals", opt->crystals, "crystal names (default: all shipped)")->delimiter(',');
     c->add_option("--library", opt->library, "folder of crystal definitions");
     c->add_flag("!--no-strain", opt->strain, "skip the strain series");
@@ -213,7 +227,8 @@ void add_build(CLI::App& app) {
     auto dists = std::make_shared<std::vector<std::string>>();
     auto lateral = std::make_shared<std::vector<double>>();
     auto* c = build->add_subcommand("amorphous", "Random packing of a composition at a density");
-    c->add_option("--composition", opt->composition, "formula, e.g. Li3PO3.3N0.5 or Li87P30O99N13")->required();
+    c->add_option("--composition", opt->composition, "formula, e.g. Li3PO3.3N0.5 or Li87P30O99N13")
+        ->required();
     c->add_option("--units", opt->formula_units, "formula units (of the integer formula)");
     c->add_option("--atoms", opt->min_atoms, "at least this many atoms (instead of --units)");
     c->add_option("--density", opt->density, "g/cm³")->required();
@@ -240,10 +255,14 @@ void add_build(CLI::App& app) {
     auto lateral = std::make_shared<std::vector<double>>();
     auto library = std::make_shared<std::string>();
     auto* c = build->add_subcommand("interface", "bcc Li slab against an electrolyte block");
-    c->add_option("--li-face", *face, "Miller indices of the Li surface: 1 1 0 or 1 1 1")->expected(3)->capture_default_str();
+    c->add_option("--li-face", *face, "Miller indices of the Li surface: 1 1 0 or 1 1 1")
+        ->expected(3)
+        ->capture_default_str();
     c->add_option("--li-layers", opt->li_layers, "Li slab periods (default: from --li-thickness)");
-    c->add_option("--li-thickness", opt->li_min_thickness, "minimum Li slab thickness (Å)")->capture_default_str();
-    c->add_option("--block", block->input, "electrolyte block file (else built with --composition/--density)");
+    c->add_option("--li-thickness", opt->li_min_thickness, "minimum Li slab thickness (Å)")
+        ->capture_default_str();
+    c->add_option("--block", block->input,
+                  "electrolyte block file (else built with --composition/--density)");
     c->add_option("--species", block->species, "species of LAMMPS atom types of the block")->delimiter(',');
     c->add_option("--composition", am->composition, "amorphous block composition");
     c->add_option("--density", am->density, "amorphous block density (g/cm³)")->capture_default_str();
@@ -251,10 +270,14 @@ void add_build(CLI::App& app) {
     c->add_option("--lateral", *lateral, "amorphous block lateral cell a b (Å)")->expected(2);
     c->add_option("--seed", am->seed, "amorphous block seed")->capture_default_str();
     c->add_option("--gap", opt->gap, "Li surface to block distance along c (Å)")->capture_default_str();
-    c->add_option("--vacuum", opt->vacuum, "vacuum above the block (Å); 0 = periodic along c")->capture_default_str();
-    c->add_option("--max-multiple", opt->max_multiple, "largest |S_ij| of the Li supercell matrix")->capture_default_str();
-    c->add_option("--block-repeat", opt->block_repeat_max, "also try block repeats up to this")->capture_default_str();
-    c->add_option("--max-strain", opt->max_strain, "largest Li principal strain accepted")->capture_default_str();
+    c->add_option("--vacuum", opt->vacuum, "vacuum above the block (Å); 0 = periodic along c")
+        ->capture_default_str();
+    c->add_option("--max-multiple", opt->max_multiple, "largest |S_ij| of the Li supercell matrix")
+        ->capture_default_str();
+    c->add_option("--block-repeat", opt->block_repeat_max, "also try block repeats up to this")
+        ->capture_default_str();
+    c->add_option("--max-strain", opt->max_strain, "largest Li principal strain accepted")
+        ->capture_default_str();
     c->add_option("--library", *library, "folder of crystal definitions (for Li)");
     add_output(c, *out);
     c->callback([out, opt, block, am, face, lateral, library] {
@@ -270,14 +293,16 @@ void add_build(CLI::App& app) {
         }
         b = build_amorphous(*am);
       } else {
-        throw std::invalid_argument("interface needs --block FILE or --composition and --density for the block");
+        throw std::invalid_argument(
+            "interface needs --block FILE or --composition and --density for the block");
       }
       const InterfaceResult r = build_interface(build_crystal("Li", *library), b, *opt);
-      std::printf("Li supercell S = [%d %d; %d %d], block repeat %d x %d: Li principal strains %.4f %.4f, "
-                  "block strain 0 0; Li %ld atoms (%.3f Å), block %ld atoms (%.3f Å), gap %.3f Å\n",
-                  r.li_supercell(0, 0), r.li_supercell(0, 1), r.li_supercell(1, 0), r.li_supercell(1, 1),
-                  r.block_repeat[0], r.block_repeat[1], r.li_strain[0], r.li_strain[1], r.li_atoms, r.li_thickness,
-                  r.block_atoms, r.block_thickness, r.gap);
+      std::printf(
+          "Li supercell S = [%d %d; %d %d], block repeat %d x %d: Li principal strains %.4f %.4f, "
+          "block strain 0 0; Li %ld atoms (%.3f Å), block %ld atoms (%.3f Å), gap %.3f Å\n",
+          r.li_supercell(0, 0), r.li_supercell(0, 1), r.li_supercell(1, 0), r.li_supercell(1, 1),
+          r.block_repeat[0], r.block_repeat[1], r.li_strain[0], r.li_strain[1], r.li_atoms, r.li_thickness,
+          r.block_atoms, r.block_thickness, r.gap);
       write(*out, {r.structure});
     });
   }

@@ -56,8 +56,8 @@ std::vector<KeyValue> parse_comment(const std::string& line, const std::string& 
         const char close = line[p] == '"' ? '"' : '}';
         const std::size_t end = line.find(close, p + 1);
         if (end == std::string::npos) {
-          throw StructureFileError(where(file, lineno) + ": value of key '" + kv.key +
-                                   "' has no closing " + std::string(1, close) + "; close the quote");
+          throw StructureFileError(where(file, lineno) + ": value of key '" + kv.key + "' has no closing " +
+                                   std::string(1, close) + "; close the quote");
         }
         kv.value = line.substr(p + 1, end - p - 1);
         p = end + 1;
@@ -75,7 +75,8 @@ std::vector<KeyValue> parse_comment(const std::string& line, const std::string& 
 bool parse_flag(const std::string& t, const std::string& file, long lineno) {
   if (t == "T" || t == "True" || t == "true" || t == "1") return true;
   if (t == "F" || t == "False" || t == "false" || t == "0") return false;
-  throw StructureFileError(where(file, lineno) + ": pbc entry '" + t + "' is not T or F; write pbc=\"T T T\"");
+  throw StructureFileError(where(file, lineno) + ": pbc entry '" + t +
+                           "' is not T or F; write pbc=\"T T T\"");
 }
 
 struct Column {
@@ -108,8 +109,8 @@ std::vector<Column> parse_properties(const std::string& value, const std::string
     }
     const long count = parse_integer(f[i + 2], file, lineno, "Properties column count of '" + f[i] + "'");
     if (count < 1) {
-      throw StructureFileError(where(file, lineno) + ": Properties column '" + f[i] +
-                               "' has count " + f[i + 2] + "; counts must be >= 1");
+      throw StructureFileError(where(file, lineno) + ": Properties column '" + f[i] + "' has count " +
+                               f[i + 2] + "; counts must be >= 1");
     }
     cols.push_back({f[i], f[i + 1][0], static_cast<int>(count)});
   }
@@ -121,9 +122,10 @@ std::vector<double> numbers(const std::string& value, std::size_t expected_a, st
   std::vector<double> v;
   for (const auto& t : split_ws(value)) v.push_back(parse_real(t, file, lineno, key + " entry"));
   if (v.size() != expected_a && v.size() != expected_b) {
-    throw StructureFileError(where(file, lineno) + ": " + key + " has " + std::to_string(v.size()) +
-                             " numbers; expected " + std::to_string(expected_a) +
-                             (expected_b != expected_a ? " or " + std::to_string(expected_b) : std::string()));
+    throw StructureFileError(
+        where(file, lineno) + ": " + key + " has " + std::to_string(v.size()) + " numbers; expected " +
+        std::to_string(expected_a) +
+        (expected_b != expected_a ? " or " + std::to_string(expected_b) : std::string()));
   }
   return v;
 }
@@ -169,7 +171,8 @@ Structure parse_frame(std::istream& in, long natoms, const std::string& file, lo
         throw StructureFileError(where(file, comment_line) + ": pbc=\"" + kv.value +
                                  "\" needs three flags; write pbc=\"T T T\"");
       }
-      for (int k = 0; k < 3; ++k) pbc[static_cast<std::size_t>(k)] = parse_flag(t[static_cast<std::size_t>(k)], file, comment_line);
+      for (int k = 0; k < 3; ++k)
+        pbc[static_cast<std::size_t>(k)] = parse_flag(t[static_cast<std::size_t>(k)], file, comment_line);
       have_pbc = true;
     } else if (kv.key == "energy") {
       s.energy = parse_real(kv.value, file, comment_line, "energy");
@@ -199,12 +202,18 @@ Structure parse_frame(std::istream& in, long natoms, const std::string& file, lo
       }
       slot = total;
     };
-    if (c.name == "species") want(1, 'S', c_species);
-    else if (c.name == "pos") want(3, 'R', c_pos);
-    else if (c.name == "vel" || c.name == "velo" || c.name == "velocities") want(3, 'R', c_vel);
-    else if (c.name == "momenta") want(3, 'R', c_mom);
-    else if (c.name == "forces" || c.name == "force") want(3, 'R', c_force);
-    else if (c.name == "image" || c.name == "images") want(3, 'I', c_image);
+    if (c.name == "species")
+      want(1, 'S', c_species);
+    else if (c.name == "pos")
+      want(3, 'R', c_pos);
+    else if (c.name == "vel" || c.name == "velo" || c.name == "velocities")
+      want(3, 'R', c_vel);
+    else if (c.name == "momenta")
+      want(3, 'R', c_mom);
+    else if (c.name == "forces" || c.name == "force")
+      want(3, 'R', c_force);
+    else if (c.name == "image" || c.name == "images")
+      want(3, 'I', c_image);
     total += c.count;
   }
   if (c_species < 0 || c_pos < 0) {
@@ -256,7 +265,8 @@ Structure parse_frame(std::istream& in, long natoms, const std::string& file, lo
     if (c_force >= 0) s.forces[i] = vec(c_force, "force");
     if (c_image >= 0) {
       for (int k = 0; k < 3; ++k) {
-        s.images[i][k] = static_cast<int>(parse_integer(t[static_cast<std::size_t>(c_image + k)], file, lineno, "image flag"));
+        s.images[i][k] = static_cast<int>(
+            parse_integer(t[static_cast<std::size_t>(c_image + k)], file, lineno, "image flag"));
       }
     }
   }
@@ -264,8 +274,8 @@ Structure parse_frame(std::istream& in, long natoms, const std::string& file, lo
     try {
       s.box = Box(cell, pbc);
     } catch (const std::invalid_argument& e) {
-      throw StructureFileError(where(file, comment_line) + ": Lattice is singular or left-handed (" + e.what() +
-                               ")");
+      throw StructureFileError(where(file, comment_line) + ": Lattice is singular or left-handed (" +
+                               e.what() + ")");
     }
   } else {
     // Plain XYZ: no cell. A non-periodic box that spans the atoms keeps every layer working.
@@ -290,8 +300,9 @@ void check_key(const std::string& key) {
   bool ok = !key.empty() && key_start(key[0]);
   for (char c : key) ok = ok && key_char(c);
   if (!ok) {
-    throw std::invalid_argument("extended XYZ info key '" + key +
-                                "' is not a valid key; use letters, digits, '_' and '-', starting with a letter");
+    throw std::invalid_argument(
+        "extended XYZ info key '" + key +
+        "' is not a valid key; use letters, digits, '_' and '-', starting with a letter");
   }
   if (key == "Lattice" || key == "Properties" || key == "pbc" || key == "energy" || key == "stress") {
     throw std::invalid_argument("info key '" + key +
@@ -305,7 +316,8 @@ std::string quote_if_needed(const std::string& key, const std::string& v) {
                                 "' contains a double quote or newline, which extended XYZ cannot hold");
   }
   bool plain = !v.empty();
-  for (char c : v) plain = plain && !std::isspace(static_cast<unsigned char>(c)) && c != '=' && c != '{' && c != '}';
+  for (char c : v)
+    plain = plain && !std::isspace(static_cast<unsigned char>(c)) && c != '=' && c != '{' && c != '}';
   return plain ? v : "\"" + v + "\"";
 }
 
@@ -326,7 +338,8 @@ std::vector<Structure> parse_extxyz(std::istream& in, const std::string& name) {
     frames.push_back(parse_frame(in, natoms, name, lineno, static_cast<long>(frames.size())));
   }
   if (frames.empty()) {
-    throw StructureFileError(name + ":1: the file has no frames; an extended XYZ frame starts with the atom count");
+    throw StructureFileError(name +
+                             ":1: the file has no frames; an extended XYZ frame starts with the atom count");
   }
   return frames;
 }
@@ -386,7 +399,8 @@ void write_extxyz(const std::string& path, const std::vector<Structure>& frames,
   for (const auto& s : frames) write_extxyz_frame(buf, s);
   if (append) {
     std::ofstream out(path, std::ios::app);
-    if (!out) throw StructureFileError(path + ": cannot open for appending; check the folder exists and is writable");
+    if (!out)
+      throw StructureFileError(path + ": cannot open for appending; check the folder exists and is writable");
     out << buf.str();
     if (!out) throw StructureFileError(path + ": write failed (disk full?)");
     return;
@@ -394,7 +408,8 @@ void write_extxyz(const std::string& path, const std::vector<Structure>& frames,
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
-    if (!out) throw StructureFileError(path + ": cannot open for writing; check the folder exists and is writable");
+    if (!out)
+      throw StructureFileError(path + ": cannot open for writing; check the folder exists and is writable");
     out << buf.str();
     if (!out) throw StructureFileError(path + ": write failed (disk full?)");
   }

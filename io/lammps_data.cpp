@@ -1,7 +1,7 @@
 #include "io/lammps_data.hpp"
 
-#include <algorithm>
 #include <Eigen/LU>
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -22,13 +22,31 @@ using structure_io_detail::parse_real;
 using structure_io_detail::split_ws;
 using structure_io_detail::where;
 
-const std::set<std::string> kSections = {
-    "Atoms",          "Velocities",      "Masses",        "Ellipsoids",       "Lines",
-    "Triangles",      "Bodies",          "Bonds",         "Angles",           "Dihedrals",
-    "Impropers",      "Pair Coeffs",     "PairIJ Coeffs", "Bond Coeffs",      "Angle Coeffs",
-    "Dihedral Coeffs", "Improper Coeffs", "BondBond Coeffs", "BondAngle Coeffs", "MiddleBondTorsion Coeffs",
-    "EndBondTorsion Coeffs", "AngleTorsion Coeffs", "AngleAngleTorsion Coeffs", "BondBond13 Coeffs",
-    "AngleAngle Coeffs"};
+const std::set<std::string> kSections = {"Atoms",
+                                         "Velocities",
+                                         "Masses",
+                                         "Ellipsoids",
+                                         "Lines",
+                                         "Triangles",
+                                         "Bodies",
+                                         "Bonds",
+                                         "Angles",
+                                         "Dihedrals",
+                                         "Impropers",
+                                         "Pair Coeffs",
+                                         "PairIJ Coeffs",
+                                         "Bond Coeffs",
+                                         "Angle Coeffs",
+                                         "Dihedral Coeffs",
+                                         "Improper Coeffs",
+                                         "BondBond Coeffs",
+                                         "BondAngle Coeffs",
+                                         "MiddleBondTorsion Coeffs",
+                                         "EndBondTorsion Coeffs",
+                                         "AngleTorsion Coeffs",
+                                         "AngleAngleTorsion Coeffs",
+                                         "BondBond13 Coeffs",
+                                         "AngleAngle Coeffs"};
 
 std::string strip_comment(const std::string& line, std::string* comment = nullptr) {
   const auto hash = line.find('#');
@@ -91,7 +109,8 @@ Structure read_lammps_data(const std::string& path, const std::vector<std::strin
     // Other header lines (bonds, extra/bond/per/atom, ...) do not concern atomic structures.
   }
   if (natoms < 0 || ntypes < 1) {
-    throw StructureFileError(path + ": header lacks '<N> atoms' or '<M> atom types'; add both before the sections");
+    throw StructureFileError(path +
+                             ": header lacks '<N> atoms' or '<M> atom types'; add both before the sections");
   }
   for (int d = 0; d < 3; ++d) {
     if (!have[d] || !(hi[d] > lo[d])) {
@@ -128,7 +147,8 @@ Structure read_lammps_data(const std::string& path, const std::vector<std::strin
       for (const auto* r : body) {
         const auto t = split_ws(r->text);
         if (t.size() != 2) {
-          throw StructureFileError(where(path, r->number) + ": Masses line needs 'type mass', found '" + r->text + "'");
+          throw StructureFileError(where(path, r->number) + ": Masses line needs 'type mass', found '" +
+                                   r->text + "'");
         }
         const long ty = parse_integer(t[0], path, r->number, "atom type");
         if (ty < 1 || ty > ntypes) {
@@ -142,8 +162,9 @@ Structure read_lammps_data(const std::string& path, const std::vector<std::strin
     } else if (section == "Atoms") {
       atoms_header = header_line;
       if (static_cast<long>(body.size()) != natoms) {
-        throw StructureFileError(where(path, header_line) + ": Atoms section has " + std::to_string(body.size()) +
-                                 " lines but the header says " + std::to_string(natoms) +
+        throw StructureFileError(where(path, header_line) + ": Atoms section has " +
+                                 std::to_string(body.size()) + " lines but the header says " +
+                                 std::to_string(natoms) +
                                  " atoms; the file is truncated or the atom count is wrong");
       }
       for (const auto* r : body) {
@@ -160,7 +181,8 @@ Structure read_lammps_data(const std::string& path, const std::vector<std::strin
           tcol = 2;
         } else {
           throw StructureFileError(where(path, r->number) + ": cannot read atom style '" + style + "' with " +
-                                   std::to_string(n) + " columns; write the data file with atom_style atomic");
+                                   std::to_string(n) +
+                                   " columns; write the data file with atom_style atomic");
         }
         if (n != static_cast<std::size_t>(xcol + 3) && n != static_cast<std::size_t>(xcol + 6)) {
           throw StructureFileError(where(path, r->number) + ": Atoms line has " + std::to_string(n) +
@@ -171,15 +193,18 @@ Structure read_lammps_data(const std::string& path, const std::vector<std::strin
         AtomRow a{parse_integer(t[0], path, r->number, "atom id"),
                   parse_integer(t[static_cast<std::size_t>(tcol)], path, r->number, "atom type"), r->number,
                   Vec3::Zero(), Vec3i::Zero()};
-        for (int d = 0; d < 3; ++d) a.x[d] = parse_real(t[static_cast<std::size_t>(xcol + d)], path, r->number, "coordinate");
+        for (int d = 0; d < 3; ++d)
+          a.x[d] = parse_real(t[static_cast<std::size_t>(xcol + d)], path, r->number, "coordinate");
         if (n == static_cast<std::size_t>(xcol + 6)) {
           for (int d = 0; d < 3; ++d) {
-            a.image[d] = static_cast<int>(parse_integer(t[static_cast<std::size_t>(xcol + 3 + d)], path, r->number, "image flag"));
+            a.image[d] = static_cast<int>(
+                parse_integer(t[static_cast<std::size_t>(xcol + 3 + d)], path, r->number, "image flag"));
           }
         }
         if (a.type < 1 || a.type > ntypes) {
           throw StructureFileError(where(path, r->number) + ": atom type " + std::to_string(a.type) +
-                                   " outside 1.." + std::to_string(ntypes) + "; fix the type or the 'atom types' header");
+                                   " outside 1.." + std::to_string(ntypes) +
+                                   "; fix the type or the 'atom types' header");
         }
         atoms.push_back(a);
       }
@@ -211,8 +236,9 @@ Structure read_lammps_data(const std::string& path, const std::vector<std::strin
     const auto u = static_cast<std::size_t>(ty - 1);
     if (!species.empty()) {
       if (static_cast<long>(species.size()) < ntypes) {
-        throw StructureFileError(path + ": the file has " + std::to_string(ntypes) + " atom types but the species list has " +
-                                 std::to_string(species.size()) + " entries; give one species per type");
+        throw StructureFileError(path + ": the file has " + std::to_string(ntypes) +
+                                 " atom types but the species list has " + std::to_string(species.size()) +
+                                 " entries; give one species per type");
       }
       type_species[u] = species[u];
     } else if (is_element(mass_names[u])) {
@@ -220,19 +246,22 @@ Structure read_lammps_data(const std::string& path, const std::vector<std::strin
     } else if (masses[u] > 0.0) {
       type_species[u] = element_for_mass(masses[u], 0.1);
       if (type_species[u].empty()) {
-        throw StructureFileError(path + ": mass " + format_real(masses[u]) + " of atom type " + std::to_string(ty) +
+        throw StructureFileError(path + ": mass " + format_real(masses[u]) + " of atom type " +
+                                 std::to_string(ty) +
                                  " matches no element within 0.1 amu; give the species list (type 1 first)");
       }
     } else {
-      throw StructureFileError(path + ": atom type " + std::to_string(ty) +
-                               " has no mass and no species was given; add a Masses section or give the species list");
+      throw StructureFileError(
+          path + ": atom type " + std::to_string(ty) +
+          " has no mass and no species was given; add a Masses section or give the species list");
     }
   }
   Structure s;
   try {
     s.box = Box(h, {{true, true, true}});
   } catch (const std::invalid_argument& e) {
-    throw StructureFileError(path + ": box is singular (" + std::string(e.what()) + "); fix the header bounds");
+    throw StructureFileError(path + ": box is singular (" + std::string(e.what()) +
+                             "); fix the header bounds");
   }
   bool any_image = false;
   for (const auto& a : atoms) {
@@ -282,7 +311,8 @@ Mat3 lammps_restricted_cell(const Mat3& cell_rows) {
   return r;
 }
 
-void write_lammps_data(const std::string& path, const Structure& s, const std::vector<std::string>& species_order) {
+void write_lammps_data(const std::string& path, const Structure& s,
+                       const std::vector<std::string>& species_order) {
   std::vector<std::string> order = species_order;
   if (order.empty()) {
     for (const auto& [sp, n] : composition(s)) order.push_back(sp);
@@ -341,13 +371,15 @@ void write_lammps_data(const std::string& path, const Structure& s, const std::v
     out << "\nVelocities\n\n";
     for (std::size_t i = 0; i < s.size(); ++i) {
       const Vec3 v = m.transpose() * s.velocities[i];
-      out << i + 1 << ' ' << format_real(v[0]) << ' ' << format_real(v[1]) << ' ' << format_real(v[2]) << '\n';
+      out << i + 1 << ' ' << format_real(v[0]) << ' ' << format_real(v[1]) << ' ' << format_real(v[2])
+          << '\n';
     }
   }
   const std::string tmp = path + ".tmp";
   {
     std::ofstream f(tmp);
-    if (!f) throw StructureFileError(path + ": cannot open for writing; check the folder exists and is writable");
+    if (!f)
+      throw StructureFileError(path + ": cannot open for writing; check the folder exists and is writable");
     f << out.str();
     if (!f) throw StructureFileError(path + ": write failed (disk full?)");
   }

@@ -112,8 +112,10 @@ Structure read_poscar(const std::string& path, const std::vector<std::string>& s
   try {
     s.box = Box(h, {{true, true, true}});
   } catch (const std::invalid_argument& e) {
-    throw StructureFileError(where(path, lattice_line) + ": lattice vectors on lines 3-5 are singular or "
-                             "left-handed; give a, b, c as a right-handed set (" + std::string(e.what()) + ")");
+    throw StructureFileError(where(path, lattice_line) +
+                             ": lattice vectors on lines 3-5 are singular or "
+                             "left-handed; give a, b, c as a right-handed set (" +
+                             std::string(e.what()) + ")");
   }
 
   // Species line (VASP 5) or counts directly (VASP 4).
@@ -142,7 +144,8 @@ Structure read_poscar(const std::string& path, const std::vector<std::string>& s
   }
   const long counts_line = L.line();
   if (counts.empty()) {
-    throw StructureFileError(where(path, counts_line) + ": expected the atom counts per species on this line");
+    throw StructureFileError(where(path, counts_line) +
+                             ": expected the atom counts per species on this line");
   }
   if (names.empty()) {
     if (species_given.empty()) {
@@ -156,8 +159,9 @@ Structure read_poscar(const std::string& path, const std::vector<std::string>& s
                              ": species line differs from the species list given; drop the list or fix it");
   }
   if (names.size() != counts.size()) {
-    throw StructureFileError(where(path, counts_line) + ": " + std::to_string(counts.size()) + " counts for " +
-                             std::to_string(names.size()) + " species; give one count per species");
+    throw StructureFileError(where(path, counts_line) + ": " + std::to_string(counts.size()) +
+                             " counts for " + std::to_string(names.size()) +
+                             " species; give one count per species");
   }
   for (const auto& nm : names) {
     if (!is_element(nm)) {
@@ -170,7 +174,8 @@ Structure read_poscar(const std::string& path, const std::vector<std::string>& s
   bool selective = false;
   auto first = [](const std::string& line) {
     for (char c : line) {
-      if (!std::isspace(static_cast<unsigned char>(c))) return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (!std::isspace(static_cast<unsigned char>(c)))
+        return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
     return '\0';
   };
@@ -183,9 +188,10 @@ Structure read_poscar(const std::string& path, const std::vector<std::string>& s
   if (m == 'c' || m == 'k') {
     cartesian = true;
     if (scale3[0] != scale3[1] || scale3[0] != scale3[2]) {
-      throw StructureFileError(where(path, L.line()) +
-                               ": three different scale factors with Cartesian coordinates are ambiguous; use "
-                               "one scale factor or Direct coordinates");
+      throw StructureFileError(
+          where(path, L.line()) +
+          ": three different scale factors with Cartesian coordinates are ambiguous; use "
+          "one scale factor or Direct coordinates");
     }
   } else if (m != 'd') {
     throw StructureFileError(where(path, L.line()) + ": coordinate mode '" + mode +
@@ -195,8 +201,8 @@ Structure read_poscar(const std::string& path, const std::vector<std::string>& s
   for (long c : counts) total += c;
   for (std::size_t g = 0; g < names.size(); ++g) {
     for (long k = 0; k < counts[g]; ++k) {
-      const auto tt = split_ws(L.next("coordinates of atom " + std::to_string(s.size() + 1) + " of " +
-                                      std::to_string(total)));
+      const auto tt = split_ws(
+          L.next("coordinates of atom " + std::to_string(s.size() + 1) + " of " + std::to_string(total)));
       Vec3 v = three_reals(tt, L, "coordinate");
       if (selective && tt.size() < 6) {
         throw StructureFileError(where(path, L.line()) +
@@ -265,7 +271,8 @@ void write_poscar(const std::string& path, const Structure& s, bool direct) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream f(tmp);
-    if (!f) throw StructureFileError(path + ": cannot open for writing; check the folder exists and is writable");
+    if (!f)
+      throw StructureFileError(path + ": cannot open for writing; check the folder exists and is writable");
     f << out.str();
     if (!f) throw StructureFileError(path + ": write failed (disk full?)");
   }

@@ -1,8 +1,8 @@
 #include "io/structure_io.hpp"
 
+#include <Eigen/LU>
 #include <algorithm>
 #include <array>
-#include <Eigen/LU>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -37,25 +37,25 @@ struct Element {
 
 // IUPAC 2016 standard atomic weights (conventional values), amu; the values ASE and pymatgen use.
 constexpr std::array<Element, 94> kElements{{
-    {"H", 1.008},       {"He", 4.0026},     {"Li", 6.94},       {"Be", 9.0122},     {"B", 10.81},
-    {"C", 12.011},      {"N", 14.007},      {"O", 15.999},      {"F", 18.998403},   {"Ne", 20.1797},
-    {"Na", 22.98977},   {"Mg", 24.305},     {"Al", 26.981538},  {"Si", 28.085},     {"P", 30.973762},
-    {"S", 32.06},       {"Cl", 35.45},      {"Ar", 39.948},     {"K", 39.0983},     {"Ca", 40.078},
-    {"Sc", 44.955908},  {"Ti", 47.867},     {"V", 50.9415},     {"Cr", 51.9961},    {"Mn", 54.938044},
-    {"Fe", 55.845},     {"Co", 58.933194},  {"Ni", 58.6934},    {"Cu", 63.546},     {"Zn", 65.38},
-    {"Ga", 69.723},     {"Ge", 72.63},      {"As", 74.921595},  {"Se", 78.971},     {"Br", 79.904},
-    {"Kr", 83.798},     {"Rb", 85.4678},    {"Sr", 87.62},      {"Y", 88.90584},    {"Zr", 91.224},
-    {"Nb", 92.90637},   {"Mo", 95.95},      {"Tc", 97.90721},   {"Ru", 101.07},     {"Rh", 102.9055},
-    {"Pd", 106.42},     {"Ag", 107.8682},   {"Cd", 112.414},    {"In", 114.818},    {"Sn", 118.71},
-    {"Sb", 121.76},     {"Te", 127.6},      {"I", 126.90447},   {"Xe", 131.293},    {"Cs", 132.905452},
-    {"Ba", 137.327},    {"La", 138.90547},  {"Ce", 140.116},    {"Pr", 140.90766},  {"Nd", 144.242},
-    {"Pm", 144.91276},  {"Sm", 150.36},     {"Eu", 151.964},    {"Gd", 157.25},     {"Tb", 158.92535},
-    {"Dy", 162.5},      {"Ho", 164.93033},  {"Er", 167.259},    {"Tm", 168.93422},  {"Yb", 173.054},
-    {"Lu", 174.9668},   {"Hf", 178.49},     {"Ta", 180.94788},  {"W", 183.84},      {"Re", 186.207},
-    {"Os", 190.23},     {"Ir", 192.217},    {"Pt", 195.084},    {"Au", 196.966569}, {"Hg", 200.592},
-    {"Tl", 204.38},     {"Pb", 207.2},      {"Bi", 208.9804},   {"Po", 208.98243},  {"At", 209.98715},
-    {"Rn", 222.01758},  {"Fr", 223.01974},  {"Ra", 226.02541},  {"Ac", 227.02775},  {"Th", 232.0377},
-    {"Pa", 231.03588},  {"U", 238.02891},   {"Np", 237.04817},  {"Pu", 244.06421},
+    {"H", 1.008},      {"He", 4.0026},    {"Li", 6.94},      {"Be", 9.0122},     {"B", 10.81},
+    {"C", 12.011},     {"N", 14.007},     {"O", 15.999},     {"F", 18.998403},   {"Ne", 20.1797},
+    {"Na", 22.98977},  {"Mg", 24.305},    {"Al", 26.981538}, {"Si", 28.085},     {"P", 30.973762},
+    {"S", 32.06},      {"Cl", 35.45},     {"Ar", 39.948},    {"K", 39.0983},     {"Ca", 40.078},
+    {"Sc", 44.955908}, {"Ti", 47.867},    {"V", 50.9415},    {"Cr", 51.9961},    {"Mn", 54.938044},
+    {"Fe", 55.845},    {"Co", 58.933194}, {"Ni", 58.6934},   {"Cu", 63.546},     {"Zn", 65.38},
+    {"Ga", 69.723},    {"Ge", 72.63},     {"As", 74.921595}, {"Se", 78.971},     {"Br", 79.904},
+    {"Kr", 83.798},    {"Rb", 85.4678},   {"Sr", 87.62},     {"Y", 88.90584},    {"Zr", 91.224},
+    {"Nb", 92.90637},  {"Mo", 95.95},     {"Tc", 97.90721},  {"Ru", 101.07},     {"Rh", 102.9055},
+    {"Pd", 106.42},    {"Ag", 107.8682},  {"Cd", 112.414},   {"In", 114.818},    {"Sn", 118.71},
+    {"Sb", 121.76},    {"Te", 127.6},     {"I", 126.90447},  {"Xe", 131.293},    {"Cs", 132.905452},
+    {"Ba", 137.327},   {"La", 138.90547}, {"Ce", 140.116},   {"Pr", 140.90766},  {"Nd", 144.242},
+    {"Pm", 144.91276}, {"Sm", 150.36},    {"Eu", 151.964},   {"Gd", 157.25},     {"Tb", 158.92535},
+    {"Dy", 162.5},     {"Ho", 164.93033}, {"Er", 167.259},   {"Tm", 168.93422},  {"Yb", 173.054},
+    {"Lu", 174.9668},  {"Hf", 178.49},    {"Ta", 180.94788}, {"W", 183.84},      {"Re", 186.207},
+    {"Os", 190.23},    {"Ir", 192.217},   {"Pt", 195.084},   {"Au", 196.966569}, {"Hg", 200.592},
+    {"Tl", 204.38},    {"Pb", 207.2},     {"Bi", 208.9804},  {"Po", 208.98243},  {"At", 209.98715},
+    {"Rn", 222.01758}, {"Fr", 223.01974}, {"Ra", 226.02541}, {"Ac", 227.02775},  {"Th", 232.0377},
+    {"Pa", 231.03588}, {"U", 238.02891},  {"Np", 237.04817}, {"Pu", 244.06421},
 }};
 
 const Element* find_element(const std::string& symbol) {
@@ -75,8 +75,7 @@ StructureFormat parse_structure_format(const std::string& name) {
   if (n == "extxyz" || n == "xyz") return StructureFormat::ExtXYZ;
   if (n == "poscar" || n == "vasp" || n == "contcar") return StructureFormat::Poscar;
   if (n == "lammps-data" || n == "lammps" || n == "data" || n == "lmp") return StructureFormat::LammpsData;
-  throw StructureFileError("unknown structure format '" + name +
-                           "'; use one of extxyz, poscar, lammps-data");
+  throw StructureFileError("unknown structure format '" + name + "'; use one of extxyz, poscar, lammps-data");
 }
 
 StructureFormat detect_structure_format(const std::string& path, const std::string& format) {
@@ -88,7 +87,8 @@ StructureFormat detect_structure_format(const std::string& path, const std::stri
       ends_with(lb, ".poscar")) {
     return StructureFormat::Poscar;
   }
-  if (ends_with(lb, ".data") || ends_with(lb, ".lmp") || ends_with(lb, ".lammps") || lb.rfind("data.", 0) == 0) {
+  if (ends_with(lb, ".data") || ends_with(lb, ".lmp") || ends_with(lb, ".lammps") ||
+      lb.rfind("data.", 0) == 0) {
     return StructureFormat::LammpsData;
   }
   throw StructureFileError(path + ": cannot tell the structure format from the file name '" + base +
@@ -98,18 +98,24 @@ StructureFormat detect_structure_format(const std::string& path, const std::stri
 
 std::string format_name(StructureFormat f) {
   switch (f) {
-    case StructureFormat::ExtXYZ: return "extxyz";
-    case StructureFormat::Poscar: return "poscar";
-    case StructureFormat::LammpsData: return "lammps-data";
+    case StructureFormat::ExtXYZ:
+      return "extxyz";
+    case StructureFormat::Poscar:
+      return "poscar";
+    case StructureFormat::LammpsData:
+      return "lammps-data";
   }
   return "?";
 }
 
 std::vector<Structure> read_structures(const std::string& path, const StructureReadOptions& opt) {
   switch (detect_structure_format(path, opt.format)) {
-    case StructureFormat::ExtXYZ: return read_extxyz(path);
-    case StructureFormat::Poscar: return {read_poscar(path, opt.species)};
-    case StructureFormat::LammpsData: return {read_lammps_data(path, opt.species)};
+    case StructureFormat::ExtXYZ:
+      return read_extxyz(path);
+    case StructureFormat::Poscar:
+      return {read_poscar(path, opt.species)};
+    case StructureFormat::LammpsData:
+      return {read_lammps_data(path, opt.species)};
   }
   return {};
 }
@@ -326,8 +332,8 @@ ClosestPair min_distance_check(const Structure& s, double min_distance) {
         best.j = j;
         best.distance = dist;
         // n from d = x_j + n·H - x_i
-        const Vec3 nf = s.box.to_fractional(d - (s.positions[static_cast<std::size_t>(j)] -
-                                                  s.positions[static_cast<std::size_t>(i)]));
+        const Vec3 nf = s.box.to_fractional(
+            d - (s.positions[static_cast<std::size_t>(j)] - s.positions[static_cast<std::size_t>(i)]));
         best.image = Vec3i(static_cast<int>(std::lround(nf[0])), static_cast<int>(std::lround(nf[1])),
                            static_cast<int>(std::lround(nf[2])));
       }

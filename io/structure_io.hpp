@@ -30,7 +30,7 @@ StructureFormat detect_structure_format(const std::string& path, const std::stri
 std::string format_name(StructureFormat f);
 
 struct StructureReadOptions {
-  std::string format;                // empty = from the file name
+  std::string format;  // empty = from the file name
   // Species of LAMMPS atom types 1, 2, ... (overrides the Masses section) or of the count groups of a
   // VASP 4 POSCAR (which has no species line).
   std::vector<std::string> species;
@@ -40,10 +40,11 @@ struct StructureReadOptions {
 };
 
 struct StructureWriteOptions {
-  std::string format;                 // empty = from the file name
-  std::vector<std::string> species_order;  // LAMMPS data: species of types 1, 2, ...; empty = first appearance
-  bool append = false;                // extended XYZ: add frames to an existing file
-  bool poscar_direct = false;         // POSCAR: fractional ("Direct") instead of Cartesian coordinates
+  std::string format;  // empty = from the file name
+  std::vector<std::string>
+      species_order;           // LAMMPS data: species of types 1, 2, ...; empty = first appearance
+  bool append = false;         // extended XYZ: add frames to an existing file
+  bool poscar_direct = false;  // POSCAR: fractional ("Direct") instead of Cartesian coordinates
 };
 
 Structure read_structure(const std::string& path, const StructureReadOptions& opt = {});

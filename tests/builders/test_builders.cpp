@@ -45,7 +45,8 @@ TEST(StrainSeries, HydrostaticVolumesExactAnglesKept) {
     EXPECT_NEAR(std::stod(f.info.at("strain")), eps, 1e-12);
     EXPECT_NEAR(f.box.volume(), c.box.volume() * (1.0 + eps), 1e-12 * c.box.volume());
     const auto p = cell_parameters(f.box.cell());
-    for (int a = 3; a < 6; ++a) EXPECT_NEAR(p[static_cast<std::size_t>(a)], p0[static_cast<std::size_t>(a)], 1e-10);
+    for (int a = 3; a < 6; ++a)
+      EXPECT_NEAR(p[static_cast<std::size_t>(a)], p0[static_cast<std::size_t>(a)], 1e-10);
     for (std::size_t i = 0; i < c.size(); ++i) {
       EXPECT_LT((f.box.to_fractional(f.positions[i]) - c.box.to_fractional(c.positions[i])).norm(), 1e-13);
     }
@@ -135,11 +136,13 @@ TEST(Slab, LithiumBcc110And111) {
   EXPECT_GE(r111.thickness, 10.0);
   EXPECT_LT(r111.thickness - r111.d_spacing, 10.0);  // the fewest periods reaching it
   check_slab(li, r111, o.miller, o.vacuum);
-  expect_invalid([&] {
-    SlabOptions z = o;
-    z.miller = Vec3i::Zero();
-    build_slab(li, z);
-  }, "0 0 0");
+  expect_invalid(
+      [&] {
+        SlabOptions z = o;
+        z.miller = Vec3i::Zero();
+        build_slab(li, z);
+      },
+      "0 0 0");
 }
 
 TEST(Slab, EveryTerminationOfLowIndexLi3PO4Surfaces) {
@@ -174,7 +177,8 @@ TEST(Defects, LiRichAndLiPoorLi3PO4MatchTheDatasetFormulas) {
   for (const auto& s : rich) {
     EXPECT_EQ(counts(s), (std::map<std::string, long>{{"Li", 73}, {"P", 24}, {"O", 95}, {"N", 1}}));
     EXPECT_EQ(formal_charge(s), 0);
-    EXPECT_GE(min_distance_check(s, 0.5).distance, std::min(o.min_li_distance, min_distance_check(cell, 0.5).distance) - 1e-9);
+    EXPECT_GE(min_distance_check(s, 0.5).distance,
+              std::min(o.min_li_distance, min_distance_check(cell, 0.5).distance) - 1e-9);
   }
   EXPECT_NE(rich[0].positions, rich[1].positions);
   const auto again = enumerate_defects(cell, o);
@@ -220,7 +224,8 @@ TEST(Amorphous, CompositionDensityAndMinimumDistances) {
   long pairs = 0;
   for_each_pair_within(s, 3.0, [&](long i, long j, const Vec3&, double r) {
     ++pairs;
-    EXPECT_GE(r, default_min_distance(s.species[static_cast<std::size_t>(i)], s.species[static_cast<std::size_t>(j)]));
+    EXPECT_GE(r, default_min_distance(s.species[static_cast<std::size_t>(i)],
+                                      s.species[static_cast<std::size_t>(j)]));
   });
   EXPECT_GT(pairs, 0);
   EXPECT_EQ(build_amorphous(o).positions, s.positions);  // seeded
@@ -250,7 +255,8 @@ TEST(Dataset, EveryFrameCarriesConfigTypeAndCrystal) {
     ASSERT_TRUE(f.info.count("crystal"));
     ++kinds[f.info.at("config_type")];
   }
-  // Per crystal: 1 base, 20 hydrostatic, 3×20 orthorhombic, 3×20 monoclinic, 7 slabs; Li3PO4 adds 2+2 defects.
+  // Per crystal: 1 base, 20 hydrostatic, 3×20 orthorhombic, 3×20 monoclinic, 7 slabs; Li3PO4 adds 2+2
+  // defects.
   EXPECT_EQ(kinds["crystal"], 2);
   EXPECT_EQ(kinds["strain_hydrostatic"], 40);
   EXPECT_EQ(kinds["strain_orthorhombic"], 120);
@@ -270,11 +276,13 @@ namespace e3md {
 namespace {
 
 TEST(DeckBuild, CrystalWithModifiersAndErrorsNamingTheKey) {
-  const auto s = build_from_yaml(YAML::Load("{crystal: Li3PO4, supercell: [1, 1, 2], strain: {kind: hydrostatic, value: 0.05}}"),
-                                 "deck.yaml:3");
+  const auto s = build_from_yaml(
+      YAML::Load("{crystal: Li3PO4, supercell: [1, 1, 2], strain: {kind: hydrostatic, value: 0.05}}"),
+      "deck.yaml:3");
   EXPECT_EQ(s.size(), 32u);
   EXPECT_NEAR(s.box.volume(), 2.0 * 1.05 * build_crystal("Li3PO4").box.volume(), 1e-9);
-  const auto slab = build_from_yaml(YAML::Load("{crystal: Li, slab: {miller: [1, 1, 0], layers: 4, vacuum: 10}}"), "d:1");
+  const auto slab =
+      build_from_yaml(YAML::Load("{crystal: Li, slab: {miller: [1, 1, 0], layers: 4, vacuum: 10}}"), "d:1");
   EXPECT_EQ(slab.info.at("config_type"), "slab");
   auto msg = [](const std::string& y) {
     try {
@@ -284,10 +292,12 @@ TEST(DeckBuild, CrystalWithModifiersAndErrorsNamingTheKey) {
     }
     return std::string();
   };
-  EXPECT_NE(msg("{crystal: Li, slab: {miler: [1, 1, 0]}}").find("deck.yaml:7: build.slab.miler: unknown key"), std::string::npos);
+  EXPECT_NE(msg("{crystal: Li, slab: {miler: [1, 1, 0]}}").find("deck.yaml:7: build.slab.miler: unknown key"),
+            std::string::npos);
   EXPECT_NE(msg("{crystal: Li, slab: {miller: [0, 0, 0], layers: 2}}").find("0 0 0"), std::string::npos);
   EXPECT_NE(msg("{crystal: Nope}").find("unknown crystal 'Nope'"), std::string::npos);
-  EXPECT_NE(msg("{amorphous: {composition: Li3PO4, density: 11, units: 4}}").find("impossible"), std::string::npos);
+  EXPECT_NE(msg("{amorphous: {composition: Li3PO4, density: 11, units: 4}}").find("impossible"),
+            std::string::npos);
   EXPECT_NE(msg("{crystal: Li, input: x.xyz}").find("exactly one of"), std::string::npos);
 }
 

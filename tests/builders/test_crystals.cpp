@@ -63,14 +63,17 @@ TEST(Crystals, CompositionDensityDistancesAndAppendixCoordinates) {
     std::map<std::string, long> got;
     for (const auto& sp : s.species) ++got[sp];
     ASSERT_EQ(got.size(), want.size());
-    const double z = static_cast<double>(got.begin()->second) / static_cast<double>(want.at(got.begin()->first));
-    for (const auto& [el, n] : want) EXPECT_EQ(got[el], static_cast<long>(std::lround(z * static_cast<double>(n))));
+    const double z =
+        static_cast<double>(got.begin()->second) / static_cast<double>(want.at(got.begin()->first));
+    for (const auto& [el, n] : want)
+      EXPECT_EQ(got[el], static_cast<long>(std::lround(z * static_cast<double>(n))));
     // Density within 2 % of the literature value (the MP cell); measured agreement is ~0.05 %.
     EXPECT_NEAR(mass_density(s), spec.density, 0.02 * spec.density);
     const ClosestPair p = min_distance_check(s, 0.5);
     EXPECT_GT(p.distance, 1.0);
     // Against the full coordinate list of the same MP cell.
-    const Structure ref = read_structure(std::string(E3MD_SOURCE_DIR) + "/tests/builders/data/appendix/" + name + ".xyz");
+    const Structure ref =
+        read_structure(std::string(E3MD_SOURCE_DIR) + "/tests/builders/data/appendix/" + name + ".xyz");
     EXPECT_NEAR(mass_density(ref), mass_density(s), 1e-5 * mass_density(s));
     if (ref.info.at("cell_kind") == "conventional") {
       ASSERT_EQ(ref.size(), s.size());
@@ -121,7 +124,9 @@ TEST(Crystals, SpaceGroupOperationsEqualSpglibDatabase) {
       for (std::size_t i = 0; i < setting["rotations"].size(); ++i) {
         Eigen::Matrix3i r;
         for (int a = 0; a < 3; ++a)
-          for (int b = 0; b < 3; ++b) r(a, b) = setting["rotations"][i][static_cast<std::size_t>(a)][static_cast<std::size_t>(b)].get<int>();
+          for (int b = 0; b < 3; ++b)
+            r(a, b) =
+                setting["rotations"][i][static_cast<std::size_t>(a)][static_cast<std::size_t>(b)].get<int>();
         const auto& t = setting["translations"][i];
         theirs.push_back(key(r, Vec3(t[0].get<double>(), t[1].get<double>(), t[2].get<double>())));
       }
@@ -189,8 +194,9 @@ TEST(Crystals, ErrorsNameTheFileAndKey) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("key.yaml:3: unknown key 'cel'"), std::string::npos) << e.what();
   }
-  test::write_text(dir + "/sg.yaml", "name: k\nspace_group: 230\ncell: {a: 3, b: 3, c: 3, alpha: 90, beta: 90, gamma: 90}\n"
-                                      "sites:\n  - {species: Li, xyz: [0, 0, 0]}\n");
+  test::write_text(dir + "/sg.yaml",
+                   "name: k\nspace_group: 230\ncell: {a: 3, b: 3, c: 3, alpha: 90, beta: 90, gamma: 90}\n"
+                   "sites:\n  - {species: Li, xyz: [0, 0, 0]}\n");
   try {
     build_crystal(dir + "/sg.yaml");
     FAIL();
@@ -227,9 +233,11 @@ TEST(SlabParity, SurfaceCellAreaAndAtomsPerPeriodMatchAse) {
     SCOPED_TRACE(name);
     const Structure bulk = build_crystal(name);
     write_extxyz(dir + "/bulk.xyz", {bulk});
-    const std::vector<Vec3i> hkls = {Vec3i(1, 0, 1), Vec3i(1, 1, 1), Vec3i(2, 1, 0), Vec3i(0, 0, 1), Vec3i(1, -1, 2)};
+    const std::vector<Vec3i> hkls = {Vec3i(1, 0, 1), Vec3i(1, 1, 1), Vec3i(2, 1, 0), Vec3i(0, 0, 1),
+                                     Vec3i(1, -1, 2)};
     std::string args = dir + "/bulk.xyz " + dir + "/slab.json";
-    for (const auto& m : hkls) args += " " + std::to_string(m[0]) + " " + std::to_string(m[1]) + " " + std::to_string(m[2]);
+    for (const auto& m : hkls)
+      args += " " + std::to_string(m[0]) + " " + std::to_string(m[1]) + " " + std::to_string(m[2]);
     ASSERT_EQ(test::run_python("ase_slab_reference.py", args), 0);
     const auto ref = nlohmann::json::parse(test::read_text(dir + "/slab.json"));
     for (std::size_t k = 0; k < hkls.size(); ++k) {

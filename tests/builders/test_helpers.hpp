@@ -2,13 +2,14 @@
 // reference Python.
 #pragma once
 
+#include <unistd.h>
+
 #include <Eigen/LU>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
-#include <unistd.h>
 #include <string>
 
 #include "engine/structure.hpp"
@@ -24,9 +25,7 @@ inline std::string scratch_dir(const std::string& name) {
   return p.string();
 }
 
-inline void write_text(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+inline void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 inline std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -37,7 +36,8 @@ inline std::string read_text(const std::string& path) {
 
 // Runs the reference Python on a script from tests/builders with arguments; returns the exit code.
 inline int run_python(const std::string& script, const std::string& args) {
-  const std::string cmd = std::string(E3MD_PYTHON) + " " + E3MD_SOURCE_DIR + "/tests/builders/" + script + " " + args;
+  const std::string cmd =
+      std::string(E3MD_PYTHON) + " " + E3MD_SOURCE_DIR + "/tests/builders/" + script + " " + args;
   return std::system(cmd.c_str());
 }
 

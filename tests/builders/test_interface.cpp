@@ -25,7 +25,8 @@ Structure lipon_block(double la = 13.5, double lb = 14.2) {
   return build_amorphous(a);
 }
 
-void check_interface(const InterfaceResult& r, const Structure& li, const Structure& block, const InterfaceOptions& o) {
+void check_interface(const InterfaceResult& r, const Structure& li, const Structure& block,
+                     const InterfaceOptions& o) {
   const Structure& s = r.structure;
   // Lateral cell is the block's, repeated m_a × m_b times, unstrained.
   Eigen::Matrix2d L = block.box.cell().topLeftCorner<2, 2>();
@@ -49,8 +50,8 @@ void check_interface(const InterfaceResult& r, const Structure& li, const Struct
   EXPECT_NEAR(e[1], r.li_strain[1], 1e-12);
   EXPECT_LE(std::max(std::abs(e[0]), std::abs(e[1])), o.max_strain);
   // Area bookkeeping: Li atoms = det S × atoms of one slab cell.
-  EXPECT_EQ(static_cast<double>(r.li_atoms),
-            std::round(r.li_supercell.cast<double>().determinant() * static_cast<double>(slab.slab.size()) / index));
+  EXPECT_EQ(static_cast<double>(r.li_atoms), std::round(r.li_supercell.cast<double>().determinant() *
+                                                        static_cast<double>(slab.slab.size()) / index));
   EXPECT_EQ(r.block_atoms, static_cast<long>(block.size()) * r.block_repeat[0] * r.block_repeat[1]);
   // Gap: lowest block atom above the top Li plane; periodic c closes with the same gap (or the vacuum).
   double li_top = -1e300, li_bottom = 1e300, b_low = 1e300, b_top = -1e300;

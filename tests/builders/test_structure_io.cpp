@@ -68,12 +68,13 @@ TEST(ExtXYZ, MultiFrameRoundTripIsBitExact) {
 
 TEST(ExtXYZ, ReadsAseStyleHeaderVoigtStressAndDefaults) {
   const std::string dir = scratch_dir("xyz_ase");
-  write_text(dir + "/a.xyz",
-             "2\n"
-             "Lattice=\"4.0 0.0 0.0 0.0 5.0 0.0 0.0 1.0 6.0\" Properties=species:S:1:pos:R:3:tags:I:1:forces:R:3 "
-             "energy=-3.5 stress=\"1 2 3 4 5 6\" config_type=bulk name={two words} flag pbc=\"T T F\"\n"
-             "li 0.0 0.0 0.0 7 0.1 0.2 0.3\n"
-             "O 1.0 2.0 3.0 8 -0.1 -0.2 -0.3\n");
+  write_text(
+      dir + "/a.xyz",
+      "2\n"
+      "Lattice=\"4.0 0.0 0.0 0.0 5.0 0.0 0.0 1.0 6.0\" Properties=species:S:1:pos:R:3:tags:I:1:forces:R:3 "
+      "energy=-3.5 stress=\"1 2 3 4 5 6\" config_type=bulk name={two words} flag pbc=\"T T F\"\n"
+      "li 0.0 0.0 0.0 7 0.1 0.2 0.3\n"
+      "O 1.0 2.0 3.0 8 -0.1 -0.2 -0.3\n");
   const auto s = read_structure(dir + "/a.xyz");
   EXPECT_EQ(s.species[0], "Li");
   EXPECT_EQ(s.box.cell()(2, 1), 1.0);
@@ -98,7 +99,8 @@ TEST(ExtXYZ, ErrorsNameFileAndLine) {
   expect_error([&] { read_extxyz(dir + "/count.xyz"); }, {"count.xyz:4", "atom count"});
   write_text(dir + "/num.xyz", "1\n" + head + "Li 0 abc 0\n");
   expect_error([&] { read_extxyz(dir + "/num.xyz"); }, {"num.xyz:3", "'abc'", "not a finite number"});
-  write_text(dir + "/sing.xyz", "1\nLattice=\"4 0 0 8 0 0 0 0 4\" Properties=species:S:1:pos:R:3\nLi 0 0 0\n");
+  write_text(dir + "/sing.xyz",
+             "1\nLattice=\"4 0 0 8 0 0 0 0 4\" Properties=species:S:1:pos:R:3\nLi 0 0 0\n");
   expect_error([&] { read_extxyz(dir + "/sing.xyz"); }, {"sing.xyz:2", "Lattice", "singular"});
   write_text(dir + "/cols.xyz", "1\n" + head + "Li 0 0 0 5\n");
   expect_error([&] { read_extxyz(dir + "/cols.xyz"); }, {"cols.xyz:3", "fields"});
@@ -198,12 +200,14 @@ TEST(LammpsData, TypesMapByListCommentOrMass) {
   const std::string atoms = "\nAtoms # atomic\n\n2 2 1 1 1\n1 1 0 0 0\n";
   write_text(dir + "/mass.data", head + "Masses\n\n1 6.941\n2 30.97\n" + atoms);
   EXPECT_EQ(read_lammps_data(dir + "/mass.data").species, (std::vector<std::string>{"Li", "P"}));
-  EXPECT_EQ(read_lammps_data(dir + "/mass.data", {"Na", "Cl"}).species, (std::vector<std::string>{"Na", "Cl"}));
+  EXPECT_EQ(read_lammps_data(dir + "/mass.data", {"Na", "Cl"}).species,
+            (std::vector<std::string>{"Na", "Cl"}));
   write_text(dir + "/bad.data", head + "Masses\n\n1 7.5\n2 30.97\n" + atoms);
   expect_error([&] { read_lammps_data(dir + "/bad.data"); }, {"bad.data", "7.5", "species list"});
   write_text(dir + "/short.data", head + "Masses\n\n1 6.94\n2 30.97\n\nAtoms # atomic\n\n1 1 0 0 0\n");
   expect_error([&] { read_lammps_data(dir + "/short.data"); }, {"short.data:14", "header says 2 atoms"});
-  write_text(dir + "/num.data", head + "Masses\n\n1 6.94\n2 30.97\n\nAtoms # atomic\n\n1 1 0 0 0\n2 2 1 q 1\n");
+  write_text(dir + "/num.data",
+             head + "Masses\n\n1 6.94\n2 30.97\n\nAtoms # atomic\n\n1 1 0 0 0\n2 2 1 q 1\n");
   expect_error([&] { read_lammps_data(dir + "/num.data"); }, {"num.data:17", "'q'"});
   EXPECT_THROW(write_lammps_data(dir + "/w.data", read_lammps_data(dir + "/mass.data"), {"Li"}),
                std::invalid_argument);

@@ -18,7 +18,8 @@ using nlohmann::json;
 Mat3 mat(const json& j) {
   Mat3 m;
   for (int r = 0; r < 3; ++r)
-    for (int c = 0; c < 3; ++c) m(r, c) = j[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)].get<double>();
+    for (int c = 0; c < 3; ++c)
+      m(r, c) = j[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)].get<double>();
   return m;
 }
 
@@ -123,9 +124,9 @@ TEST(StructureIOParity, LammpsReadsE3mdDataAndWritesItBack) {
   h.row(2) += 1.6 * h.row(1);  // skew beyond LAMMPS's limit: e3md must reduce it
   c.box.set_cell(h);
   write_structure(dir + "/in.data", c);
-  test::write_text(dir + "/in.lmp",
-                   "units metal\natom_style atomic\nboundary p p p\nread_data " + dir +
-                       "/in.data\npair_style zero 2.0\npair_coeff * *\nwrite_data " + dir + "/out.data\n");
+  test::write_text(dir + "/in.lmp", "units metal\natom_style atomic\nboundary p p p\nread_data " + dir +
+                                        "/in.data\npair_style zero 2.0\npair_coeff * *\nwrite_data " + dir +
+                                        "/out.data\n");
   ASSERT_EQ(std::system(("cd " + dir + " && lmp -in in.lmp -log none > lmp.out 2>&1").c_str()), 0)
       << test::read_text(dir + "/lmp.out");
   const auto r = read_structure(dir + "/out.data");  // species from the "# Li" mass comments LAMMPS keeps
