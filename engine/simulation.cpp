@@ -42,6 +42,16 @@ Simulation::Simulation(MPI_Comm comm, const Structure& s, std::shared_ptr<Potent
     if (it != options.masses.end()) m = it->second;
     species_.masses.push_back(m);
   }
+  // Input errors (species, cell, overlaps) name the structure's source first.
+  try {
+    construct(comm, s, options);
+  } catch (const std::runtime_error& e) {
+    if (options.source.empty()) throw;
+    throw std::runtime_error(options.source + ": " + e.what());
+  }
+}
+
+void Simulation::construct(MPI_Comm comm, const Structure& s, const SimulationOptions& options) {
   std::vector<int> types(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     const int t = species_.find(s.species[i]);

@@ -26,6 +26,7 @@ struct SimulationOptions {
   std::array<int, 3> grid{{0, 0, 0}};      // MPI grid; {0,0,0} lets HaloExchange choose
   std::map<std::string, double> masses;    // amu, per species name; overrides potential and element table
   double min_distance = 0.5;               // Å; closer atoms at construction are an input error
+  std::string source;                      // where the structure came from (file, deck key); names input errors
 };
 
 class Simulation {
@@ -90,6 +91,8 @@ class Simulation {
   Structure gather() const;
 
  private:
+  // Validates the input structure, distributes it and builds the first neighbor list.
+  void construct(MPI_Comm comm, const Structure& s, const SimulationOptions& options);
   void check_structure(const Structure& s) const;
   void check_min_distance(double min_distance);
 
