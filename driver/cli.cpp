@@ -1,5 +1,7 @@
 #include "driver/cli.hpp"
 
+#include <mpi.h>
+
 #include <CLI/CLI.hpp>
 
 #include "driver/commands.hpp"
@@ -11,7 +13,15 @@ int run_cli(int argc, char** argv) {
   app.set_version_flag("--version", "e3md 0.1.0");
   app.require_subcommand(1);
   register_commands(app);
-  app.parse(argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help, --version and usage errors: printed by the app that knows the subcommands (rank 0 only).
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (rank == 0) return app.exit(e);
+    return e.get_exit_code();
+  }
   return 0;
 }
 

@@ -10,13 +10,9 @@
 
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   int code = 0;
   try {
     code = e3md::run_cli(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    code = rank == 0 ? CLI::App().exit(e) : (e.get_exit_code() == 0 ? 0 : 2);
   } catch (const std::exception& e) {
     // Every rank that fails prints; the error text names the file/key and the fix.
     std::fprintf(stderr, "e3md: error: %s\n", e.what());
