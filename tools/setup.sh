@@ -3,12 +3,15 @@
 # it only installs what is missing.
 #   bash tools/setup.sh            build dependencies + the Python reference environment (.venv)
 #   bash tools/setup.sh --build    build dependencies only
+#   bash tools/setup.sh --demo     build dependencies + what the demo's plots need (numpy, matplotlib)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(build-essential cmake pkg-config git libopenmpi-dev openmpi-bin libeigen3-dev libhdf5-openmpi-dev
           libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev)
-if [[ "${1:-}" != "--build" ]]; then
+if [[ "${1:-}" == "--demo" ]]; then
+  packages+=(python3 python3-numpy python3-matplotlib)
+elif [[ "${1:-}" != "--build" ]]; then
   # Reference implementations for parity tests and the plotting route.
   packages+=(lammps python3 python3-venv python3-pip python3-numpy python3-scipy python3-torch python3-ase
              python3-h5py python3-yaml python3-matplotlib python3-sympy python3-spglib python3-mdanalysis)
@@ -26,7 +29,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-[[ "${1:-}" == "--build" ]] && exit 0
+[[ "${1:-}" == "--build" || "${1:-}" == "--demo" ]] && exit 0
 
 # Python reference environment: Debian's torch/numpy/ASE/MDAnalysis plus the pure-Python e3nn and
 # nequip generation the reference study used (nequip 0.6.1 on e3nn 0.5.1).
