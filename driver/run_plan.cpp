@@ -278,6 +278,23 @@ class Runner {
     return due != 0;
   }
 
+  // Global id of the atom with the largest speed (collective).
+  long fastest_atom() const {
+    const Atoms& a = sim_->atoms();
+    struct {
+      double v2;
+      int rank;
+    } local{-1.0, rank_}, global{};
+    long id = -1;
+    for (int i = 0; i < a.nlocal; ++i) {
+      const double v2 = a.v[static_cast<std::size_t>(i)].squaredNorm();
+      if (v2 > local.v2) local.v2 = v2, id = a.id[static_cast<std::size_t>(i)];
+    }
+    MPI_Allreduce(&local, &global, 1, MPI_DOUBLE_INT, MPI_MAXLOC, comm_);
+    MPI_Bcast(&id, 1, MPI_LONG, global.rank, comm_);
+    return id;
+  }
+
   // Stops a run whose forces or temperature went non-finite or far above the target, after saving the
   // last good state.
   void check_health(const DeckStage& s, int stage) {
@@ -296,8 +313,12 @@ class Runner {
     MPI_Allreduce(MPI_IN_PLACE, &first_bad, 1, MPI_LONG, MPI_MIN, comm_);
     const bool nonfinite = first_bad != std::numeric_limits<long>::max() || !std::isfinite(pe) || !std::isfinite(t);
     if (!nonfinite && t <= limit) return;
-    std::string why = nonfinite ? "non-finite forces or positions" : "temperature " + format_real(t) + " K";
-    if (first_bad != std::numeric_limits<long>::max()) why += " (first affected atom id " + std::to_string(first_bad) + ")";
+    std::string why = nonfinite ? "non-finite forces or positions" : "temperature " + fmt::format("{:.0f}", t) + " K";
+    if (first_bad != std::numeric_limits<long>::max()) {
+      why += " (first affected atom id " + std::to_string(first_bad) + ")";
+    } else if (!nonfinite) {
+      why += " (fastest atom id " + std::to_string(fastest_atom()) + ")";
+    }
     std::string saved = "no state saved";
     if (good_.step >= 0) {
       const fs::path dir = deck_.output.directory;
@@ -308,6 +329,12 @@ class Runner {
     throw std::runtime_error("run blew up at step " + std::to_string(sim_->step()) + " in stage `" + s.name + "` (" +
                              std::to_string(stage + 1) + "): " + why + "; " + saved +
                              "; lower the timestep or check the potential and the starting structure");
+  }
+
+  // The state a blown-up run saves: taken at each stage start and every thermo interval, after the health check.
+  void remember_good(int stage, long stage_step, const Integrator& integ) {
+    good_.ckpt = snapshot(*sim_, &integ, stage, stage_step, deck_.seed, traj_ ? traj_->frames_written() : 0, deck_text_);
+    good_.step = sim_->step();
   }
 
   void run_stage(int stage, long done, const std::vector<double>* state) {
@@ -342,16 +369,13 @@ class Runner {
     }
     Thermo thermo(deck_.output.thermo_every, first + s.steps);
     thermo(*sim_, *integ);
+    remember_good(stage, done, *integ);
     for (long k = done; k < s.steps; ++k) {
       integ->step(*sim_);
       const long step = sim_->step();
       check_health(s, stage);
       thermo(*sim_, *integ);
-      if (step % deck_.output.thermo_every == 0) {
-        good_.ckpt = snapshot(*sim_, integ.get(), stage, k + 1, deck_.seed, traj_ ? traj_->frames_written() : 0,
-                              deck_text_);
-        good_.step = step;
-      }
+      if (step % deck_.output.thermo_every == 0) remember_good(stage, k + 1, *integ);
       const bool traj_due = traj_ && step % deck_.output.trajectory_every == 0;
       const bool xyz_due = !deck_.output.xyz.empty() && step % deck_.output.xyz_every == 0;
       if (traj_due || xyz_due) write_frame(traj_due, xyz_due);
@@ -446,8 +470,16 @@ std::string describe_plan(const Deck& deck, long natoms) {
 }
 
 int run_deck(MPI_Comm comm, const Deck& deck, const RunOptions& options) {
-  int rank = 0;
+  int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  const long want = static_cast<long>(deck.grid[0]) * deck.grid[1] * deck.grid[2];
+  if (want > 0 && want != size) {
+    throw DeckError(deck.grid_source + ": `decomposition` [" + std::to_string(deck.grid[0]) + ", " +
+                    std::to_string(deck.grid[1]) + ", " + std::to_string(deck.grid[2]) + "] needs " +
+                    std::to_string(want) + " MPI ranks but the run has " + std::to_string(size) +
+                    "; run with mpirun -np " + std::to_string(want) + " or use `decomposition: auto`");
+  }
   if (options.dry_run) {
     const Structure s = make_deck_structure(deck);
     const auto pot = make_deck_potential(deck);

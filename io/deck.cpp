@@ -373,6 +373,7 @@ Deck parse_deck(const std::string& text, const std::string& name, const std::str
     if (deck.seed < 0) r.fail(root["seed"], "`seed` must not be negative");
   }
   if (const auto& d = root["decomposition"]) {
+    deck.grid_source = r.where(d);
     if (d.IsScalar()) {
       if (d.Scalar() != "auto") r.fail(d, "`decomposition` is `auto` or a list of three rank counts, e.g. [2, 1, 1]");
     } else if (d.IsSequence() && d.size() == 3) {

@@ -96,6 +96,7 @@ struct Deck {
   double skin = -1.0;          // Å; negative = the potential's default
   long seed = 12345;
   std::array<int, 3> grid{{0, 0, 0}};  // decomposition; zeros = automatic
+  std::string grid_source;     // "file:line:column" of `decomposition`, for rank-count errors
   DeckVelocities velocities;
   std::vector<DeckStage> stages;
   DeckOutput output;
