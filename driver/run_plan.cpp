@@ -390,7 +390,7 @@ class Runner {
       const Structure s = sim_->gather();
       if (rank_ == 0) write_structure((fs::path(o.directory) / o.final_structure).string(), s);
     }
-    if (rank_ == 0) spdlog::info("run finished at step {} ({} ps)", sim_->step(), sim_->time());
+    if (rank_ == 0) spdlog::info("run finished at step {} ({:.6g} ps)", sim_->step(), sim_->time());
   }
 
   MPI_Comm comm_;

@@ -343,7 +343,8 @@ std::string closest_key(const std::string& key, const std::vector<std::string>& 
   return best;
 }
 
-Deck parse_deck(const std::string& text, const std::string& name, const std::string& directory) {
+Deck parse_deck(const std::string& text, const std::string& name, const std::string& directory,
+                const DeckOverrides& overrides) {
   Reader r(name);
   YAML::Node root;
   try {
@@ -353,6 +354,19 @@ Deck parse_deck(const std::string& text, const std::string& name, const std::str
                     ": YAML syntax error: " + e.msg);
   }
   if (!root || root.IsNull()) throw DeckError(name + ": the deck is empty; see inputs/decks/ for examples");
+  if (!overrides.model.empty()) {
+    if (!fs::exists(overrides.model)) {
+      throw DeckError("--model " + overrides.model + ": model file not found; export one with tools/export_nequip.py");
+    }
+    if (root.IsMap()) {
+      YAML::Node p;
+      p["model"] = fs::absolute(overrides.model).lexically_normal().string();
+      if (root["potential"] && root["potential"].IsMap() && root["potential"]["precision"]) {
+        p["precision"] = root["potential"]["precision"];
+      }
+      root["potential"] = p;
+    }
+  }
   Deck deck;
   deck.path = name;
   deck.directory = directory;
@@ -408,13 +422,13 @@ Deck parse_deck(const std::string& text, const std::string& name, const std::str
   return deck;
 }
 
-Deck load_deck(const std::string& path) {
+Deck load_deck(const std::string& path, const DeckOverrides& overrides) {
   std::ifstream in(path);
   if (!in) throw DeckError(path + ": cannot open the deck file; check the path");
   std::stringstream ss;
   ss << in.rdbuf();
   const auto dir = fs::path(path).parent_path();
-  return parse_deck(ss.str(), path, dir.empty() ? "." : dir.string());
+  return parse_deck(ss.str(), path, dir.empty() ? "." : dir.string(), overrides);
 }
 
 }  // namespace e3md

@@ -107,10 +107,16 @@ struct Deck {
   std::string resolve(const std::string& p) const;
 };
 
+// What the command line may put in place of the deck's own settings.
+struct DeckOverrides {
+  std::string model;  // a NequIP model file that replaces the deck's `potential` section
+};
+
 // Reads and validates a deck file. Throws DeckError on the first problem.
-Deck load_deck(const std::string& path);
+Deck load_deck(const std::string& path, const DeckOverrides& overrides = {});
 // Same, from text (tests); `name` is used in messages.
-Deck parse_deck(const std::string& text, const std::string& name, const std::string& directory = ".");
+Deck parse_deck(const std::string& text, const std::string& name, const std::string& directory = ".",
+                const DeckOverrides& overrides = {});
 
 // Closest candidate by edit distance (for "did you mean"), or empty when nothing is close.
 std::string closest_key(const std::string& key, const std::vector<std::string>& candidates);
