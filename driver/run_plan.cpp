@@ -208,6 +208,7 @@ class Runner {
 
   // Writes the current state to the outputs asked for (each output keeps its own interval).
   void write_frame(bool trajectory, bool xyz) {
+    const double t0 = MPI_Wtime();
     const long step = sim_->step();
     const auto& o = deck_.output;
     if (trajectory && traj_) {
@@ -239,11 +240,14 @@ class Runner {
       }
       xyz_started_ = true;
     }
+    clock_.output_s += MPI_Wtime() - t0;
+    clock_.frames += 1;
   }
 
   // Writes a checkpoint, then continues from it exactly as a restart would (fresh decomposition, fresh
   // integrator with the saved state), so that a restarted run follows the uninterrupted one bit for bit.
   void checkpoint(int stage, long stage_step, std::unique_ptr<Integrator>& integ) {
+    const double t0 = MPI_Wtime();
     const std::string path = checkpoint_name(deck_, sim_->step());
     const long frames = traj_ ? traj_->frames_written() : 0;
     write_checkpoint(comm_, path, snapshot(*sim_, integ.get(), stage, stage_step, deck_.seed, frames, deck_text_),
@@ -263,6 +267,8 @@ class Runner {
     integ->setup(*sim_, first, first + s.steps);
     integ->load_state(c.integrator_state);
     last_ckpt_time_ = std::chrono::steady_clock::now();
+    clock_.checkpoint_s += MPI_Wtime() - t0;
+    clock_.checkpoints += 1;
   }
 
   bool checkpoint_due(long step) {
@@ -331,6 +337,22 @@ class Runner {
                              "; lower the timestep or check the potential and the starting structure");
   }
 
+  // Atoms, ghosts and neighbor-list entries per rank (max/mean): at each stage start, and after a neighbor-list
+  // rebuild that moved either imbalance by more than 5 % since the last report.
+  void report_balance(bool always) {
+    const LoadBalance& b = sim_->load_balance();
+    if (b.rebuilds == reported_.rebuilds && !always) return;
+    const bool moved = std::abs(b.atom_imbalance() - reported_.atom_imbalance()) > 0.05 ||
+                       std::abs(b.edge_imbalance() - reported_.edge_imbalance()) > 0.05;
+    if (!always && !moved) return;
+    reported_ = b;
+    if (rank_ != 0) return;
+    spdlog::info("load balance on {} ranks (step {}, neighbor build {}): atoms max/mean {:.3f} ({} / {:.1f}), "
+                 "edges max/mean {:.3f} ({} / {:.1f}), ghosts max {} mean {:.1f}",
+                 b.ranks, sim_->step(), b.rebuilds, b.atom_imbalance(), b.atoms_max, b.atoms_mean,
+                 b.edge_imbalance(), b.edges_max, b.edges_mean, b.ghosts_max, b.ghosts_mean);
+  }
+
   // The state a blown-up run saves: taken at each stage start and every thermo interval, after the health check.
   void remember_good(int stage, long stage_step, const Integrator& integ) {
     good_.ckpt = snapshot(*sim_, &integ, stage, stage_step, deck_.seed, traj_ ? traj_->frames_written() : 0, deck_text_);
@@ -369,6 +391,7 @@ class Runner {
     }
     Thermo thermo(deck_.output.thermo_every, first + s.steps);
     thermo(*sim_, *integ);
+    report_balance(true);
     remember_good(stage, done, *integ);
     for (long k = done; k < s.steps; ++k) {
       integ->step(*sim_);
@@ -376,6 +399,7 @@ class Runner {
       check_health(s, stage);
       thermo(*sim_, *integ);
       if (step % deck_.output.thermo_every == 0) remember_good(stage, k + 1, *integ);
+      report_balance(false);
       const bool traj_due = traj_ && step % deck_.output.trajectory_every == 0;
       const bool xyz_due = !deck_.output.xyz.empty() && step % deck_.output.xyz_every == 0;
       if (traj_due || xyz_due) write_frame(traj_due, xyz_due);
@@ -390,7 +414,14 @@ class Runner {
       const Structure s = sim_->gather();
       if (rank_ == 0) write_structure((fs::path(o.directory) / o.final_structure).string(), s);
     }
-    if (rank_ == 0) spdlog::info("run finished at step {} ({:.6g} ps)", sim_->step(), sim_->time());
+    if (rank_ == 0) {
+      const double wall = MPI_Wtime() - clock_.start;
+      const auto share = [wall](double t) { return wall > 0.0 ? 100.0 * t / wall : 0.0; };
+      spdlog::info("run finished at step {} ({:.6g} ps) in {:.2f} s wall", sim_->step(), sim_->time(), wall);
+      spdlog::info("output cost: {} frames {:.3f} s ({:.2f} % of the run), {} checkpoints {:.3f} s ({:.2f} %)",
+                   clock_.frames, clock_.output_s, share(clock_.output_s), clock_.checkpoints, clock_.checkpoint_s,
+                   share(clock_.checkpoint_s));
+    }
   }
 
   MPI_Comm comm_;
@@ -406,6 +437,13 @@ class Runner {
   std::vector<std::string> written_;
   std::chrono::steady_clock::time_point last_ckpt_time_ = std::chrono::steady_clock::now();
   double stage_t0_ = 1.0;
+  LoadBalance reported_;
+  // Wall time (rank 0's clock, s) of the whole run and of what output costs in it.
+  struct {
+    double start = MPI_Wtime();
+    double output_s = 0.0, checkpoint_s = 0.0;
+    long frames = 0, checkpoints = 0;
+  } clock_;
   struct {
     long step = -1;
     Checkpoint ckpt;

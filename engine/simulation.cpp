@@ -84,7 +84,25 @@ void Simulation::construct(MPI_Comm comm, const Structure& s, const SimulationOp
   halo_->borders(atoms_);
   builder_->build(box_, atoms_, potential_->neighbor_kind(), list_);
   force_rebuild_ = false;
+  measure_balance();
   check_min_distance(options.min_distance);
+}
+
+void Simulation::measure_balance() {
+  long local[3] = {atoms_.nlocal, atoms_.ntotal() - atoms_.nlocal, static_cast<long>(list_.neighbors.size())};
+  long max[3], sum[3];
+  MPI_Allreduce(local, max, 3, MPI_LONG, MPI_MAX, comm());
+  MPI_Allreduce(local, sum, 3, MPI_LONG, MPI_SUM, comm());
+  int size = 1;
+  MPI_Comm_size(comm(), &size);
+  balance_.ranks = size;
+  balance_.rebuilds += 1;
+  balance_.atoms_max = max[0];
+  balance_.ghosts_max = max[1];
+  balance_.edges_max = max[2];
+  balance_.atoms_mean = static_cast<double>(sum[0]) / size;
+  balance_.ghosts_mean = static_cast<double>(sum[1]) / size;
+  balance_.edges_mean = static_cast<double>(sum[2]) / size;
 }
 
 void Simulation::check_structure(const Structure& s) const {
@@ -146,6 +164,7 @@ void Simulation::compute_forces(const ComputeRequest& request) {
     halo_->borders(atoms_);
     builder_->build(box_, atoms_, potential_->neighbor_kind(), list_);
     force_rebuild_ = false;
+    measure_balance();
   } else {
     halo_->forward_positions(atoms_);
   }

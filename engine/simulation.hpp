@@ -29,6 +29,17 @@ struct SimulationOptions {
   std::string source;                      // where the structure came from (file, deck key); names input errors
 };
 
+// Work per rank after a neighbor-list build: owned atoms, ghost atoms and neighbor-list entries (edges for
+// full lists, pairs for half lists), as the largest and the mean over ranks.
+struct LoadBalance {
+  int ranks = 1;
+  long rebuilds = 0;  // neighbor-list builds so far (the first included)
+  long atoms_max = 0, ghosts_max = 0, edges_max = 0;
+  double atoms_mean = 0.0, ghosts_mean = 0.0, edges_mean = 0.0;
+  double atom_imbalance() const { return atoms_mean > 0.0 ? atoms_max / atoms_mean : 1.0; }
+  double edge_imbalance() const { return edges_mean > 0.0 ? edges_max / edges_mean : 1.0; }
+};
+
 class Simulation {
  public:
   // Collective over comm. `structure` must be the same on every rank (it is distributed here).
@@ -85,6 +96,8 @@ class Simulation {
   // rebuilt by the usual skin check, as LAMMPS does.
   void set_cell(const Mat3& cell_rows, bool remap = true, bool rebuild = true);
   void request_rebuild() { force_rebuild_ = true; }
+  // Measured at every neighbor-list build (all ranks hold the same numbers).
+  const LoadBalance& load_balance() const { return balance_; }
 
   // Collective. Rank 0 gets the whole structure ordered by id (wrapped positions, velocities, images,
   // species); other ranks get an empty structure with the box.
@@ -95,8 +108,10 @@ class Simulation {
   void construct(MPI_Comm comm, const Structure& s, const SimulationOptions& options);
   void check_structure(const Structure& s) const;
   void check_min_distance(double min_distance);
+  void measure_balance();  // collective, after each neighbor-list build
 
   Box box_;
+  LoadBalance balance_;
   Atoms atoms_;
   SpeciesTable species_;
   std::shared_ptr<Potential> potential_;
