@@ -173,6 +173,7 @@ class Runner {
       if (rank_ == 0) spdlog::info("restarting from {} at step {} (stage {}, step {} of it)", opt_.restart, c.step,
                                    deck_.stages[static_cast<std::size_t>(c.stage)].name, c.stage_step);
     }
+    clock_.first_step = sim_->step();
     open_outputs(frames0);
     if (opt_.restart.empty()) write_frame(true, true);
     for (std::size_t i = static_cast<std::size_t>(stage0); i < deck_.stages.size(); ++i) {
@@ -258,6 +259,7 @@ class Runner {
       written_.erase(written_.begin());
     }
     const Checkpoint c = read_checkpoint(path);
+    absorb_halo_counters();
     sim_ = std::make_unique<Simulation>(comm_, structure_of(c), potential_,
                                         sim_options(deck_, *potential_, c.species, c.masses));
     sim_->set_clock(c.step, c.time);
@@ -347,9 +349,10 @@ class Runner {
     if (!always && !moved) return;
     reported_ = b;
     if (rank_ != 0) return;
-    spdlog::info("load balance on {} ranks (step {}, neighbor build {}): atoms max/mean {:.3f} ({} / {:.1f}), "
-                 "edges max/mean {:.3f} ({} / {:.1f}), ghosts max {} mean {:.1f}",
-                 b.ranks, sim_->step(), b.rebuilds, b.atom_imbalance(), b.atoms_max, b.atoms_mean,
+    const auto& g = sim_->halo().grid();
+    spdlog::info("load balance on {} ranks, grid {}x{}x{} (step {}, neighbor build {}): atoms max/mean {:.3f} "
+                 "({} / {:.1f}), edges max/mean {:.3f} ({} / {:.1f}), ghosts max {} mean {:.1f}",
+                 b.ranks, g[0], g[1], g[2], sim_->step(), b.rebuilds, b.atom_imbalance(), b.atoms_max, b.atoms_mean,
                  b.edge_imbalance(), b.edges_max, b.edges_mean, b.ghosts_max, b.ghosts_mean);
   }
 
@@ -414,6 +417,11 @@ class Runner {
       const Structure s = sim_->gather();
       if (rank_ == 0) write_structure((fs::path(o.directory) / o.final_structure).string(), s);
     }
+    absorb_halo_counters();
+    double halo_max = clock_.halo_s;
+    double bytes = clock_.halo_bytes;
+    MPI_Allreduce(MPI_IN_PLACE, &halo_max, 1, MPI_DOUBLE, MPI_MAX, comm_);
+    MPI_Allreduce(MPI_IN_PLACE, &bytes, 1, MPI_DOUBLE, MPI_SUM, comm_);
     if (rank_ == 0) {
       const double wall = MPI_Wtime() - clock_.start;
       const auto share = [wall](double t) { return wall > 0.0 ? 100.0 * t / wall : 0.0; };
@@ -421,7 +429,19 @@ class Runner {
       spdlog::info("output cost: {} frames {:.3f} s ({:.2f} % of the run), {} checkpoints {:.3f} s ({:.2f} %)",
                    clock_.frames, clock_.output_s, share(clock_.output_s), clock_.checkpoints, clock_.checkpoint_s,
                    share(clock_.checkpoint_s));
+      const long steps = std::max(1L, sim_->step() - clock_.first_step);
+      spdlog::info("halo exchange: {:.3f} s on the slowest rank ({:.2f} % of the run), {:.3f} MB sent by all ranks, "
+                   "{:.1f} kB per MD step",
+                   halo_max, share(halo_max), bytes / 1e6, bytes / 1e3 / static_cast<double>(steps));
     }
+  }
+
+  // Adds the halo's time and traffic counters of the current Simulation to the run's totals, and resets them.
+  void absorb_halo_counters() {
+    clock_.halo_s += sim_->halo().halo_seconds();
+    clock_.halo_bytes += static_cast<double>(sim_->halo().bytes_sent());
+    sim_->halo().reset_halo_seconds();
+    sim_->halo().reset_bytes_sent();
   }
 
   MPI_Comm comm_;
@@ -443,6 +463,8 @@ class Runner {
     double start = MPI_Wtime();
     double output_s = 0.0, checkpoint_s = 0.0;
     long frames = 0, checkpoints = 0;
+    double halo_s = 0.0, halo_bytes = 0.0;  // this rank's halo time (s) and bytes sent
+    long first_step = 0;                    // the step this invocation started from
   } clock_;
   struct {
     long step = -1;

@@ -14,9 +14,12 @@ std::array<int, 3> choose_grid(const Box& box, int nranks) {
   const double d[3] = {box.plane_spacing(0), box.plane_spacing(1), box.plane_spacing(2)};
   std::array<int, 3> best{{nranks, 1, 1}};
   double best_cost = std::numeric_limits<double>::infinity();
-  for (int px = 1; px <= nranks; ++px) {
+  // Ties go to the grid that splits the earlier axes: swaps run along x, then y, then z, and an unsplit axis
+  // copies in memory, so unsplit trailing axes relay the edge and corner ghosts for free (a cube on 2 ranks:
+  // 2x1x1 sends half the bytes of 1x1x2).
+  for (int px = nranks; px >= 1; --px) {
     if (nranks % px != 0) continue;
-    for (int py = 1; py <= nranks / px; ++py) {
+    for (int py = nranks / px; py >= 1; --py) {
       if ((nranks / px) % py != 0) continue;
       const int pz = nranks / px / py;
       const double cost = px / d[0] + py / d[1] + pz / d[2];

@@ -389,7 +389,20 @@ void HaloExchange::borders(Atoms& atoms) {
   m.nghost_built = atoms.nghost;
 }
 
+namespace {
+// Adds the wall time of its scope to a counter.
+struct ScopeTimer {
+  explicit ScopeTimer(double& total) : total_(total), t0_(MPI_Wtime()) {}
+  ~ScopeTimer() { total_ += MPI_Wtime() - t0_; }
+  ScopeTimer(const ScopeTimer&) = delete;
+  ScopeTimer& operator=(const ScopeTimer&) = delete;
+  double& total_;
+  double t0_;
+};
+}  // namespace
+
 void HaloExchange::forward_positions(Atoms& atoms) {
+  ScopeTimer timer(halo_seconds_);
   Impl& m = *impl_;
   if (!m.ghosts_valid || atoms.nlocal != m.nlocal_built || atoms.nghost != m.nghost_built) {
     throw std::runtime_error(
@@ -488,10 +501,22 @@ void HaloExchange::reverse_impl(Real* data, int width) {
   }
 }
 
-void HaloExchange::forward(double* data, int width) { forward_impl(data, width); }
-void HaloExchange::forward(float* data, int width) { forward_impl(data, width); }
-void HaloExchange::reverse(double* data, int width) { reverse_impl(data, width); }
-void HaloExchange::reverse(float* data, int width) { reverse_impl(data, width); }
+void HaloExchange::forward(double* data, int width) {
+  ScopeTimer timer(halo_seconds_);
+  forward_impl(data, width);
+}
+void HaloExchange::forward(float* data, int width) {
+  ScopeTimer timer(halo_seconds_);
+  forward_impl(data, width);
+}
+void HaloExchange::reverse(double* data, int width) {
+  ScopeTimer timer(halo_seconds_);
+  reverse_impl(data, width);
+}
+void HaloExchange::reverse(float* data, int width) {
+  ScopeTimer timer(halo_seconds_);
+  reverse_impl(data, width);
+}
 
 double HaloExchange::allreduce_sum(double value) const {
   double out = 0.0;

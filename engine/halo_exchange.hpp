@@ -70,6 +70,10 @@ class HaloExchange {
   // model checks); periodic self-swaps copy in memory and count nothing.
   std::uint64_t bytes_sent() const { return bytes_sent_; }
   void reset_bytes_sent() { bytes_sent_ = 0; }
+  // Wall time (s) this rank spent in forward_positions()/forward()/reverse() since the last reset: packing,
+  // messages and waiting for the neighbours (the communication share of a step).
+  double halo_seconds() const { return halo_seconds_; }
+  void reset_halo_seconds() { halo_seconds_ = 0.0; }
 
   // The swaps recorded by the last borders(), in execution order (diagnostics and tests): atoms sent
   // and ghosts received by each.
@@ -95,6 +99,7 @@ class HaloExchange {
   double ghost_cutoff_ = 0.0;
   Box box_;
   std::uint64_t bytes_sent_ = 0;
+  double halo_seconds_ = 0.0;
 };
 
 }  // namespace e3md
