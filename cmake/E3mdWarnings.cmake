@@ -6,7 +6,9 @@ function(e3md_target_defaults target)
     $<$<AND:$<COMPILE_LANGUAGE:CUDA>,$<BOOL:${E3MD_WERROR}>>:-Werror=all-warnings>)
   if(E3MD_SANITIZE)
     target_compile_options(${target} PRIVATE
-      $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined>)
+      $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined>
+      # -O1 (after the build type's -O0): the sanitizers' usual level, several times faster than -O0.
+      $<$<COMPILE_LANGUAGE:CXX>:-O1>)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
 endfunction()

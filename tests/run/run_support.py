@@ -37,7 +37,7 @@ class Runner:
             return [self.e3md] + args
         return [ranks if a == "N" else a for a in self.mpiexec] + [self.e3md] + args
 
-    def run(self, args, ranks=1, timeout=300, check_rc=True):
+    def run(self, args, ranks=1, timeout=900, check_rc=True):
         cmd = [str(c) for c in self.command(args, ranks)]
         env = dict(os.environ, OMP_NUM_THREADS="1")
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
