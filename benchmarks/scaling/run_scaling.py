@@ -109,12 +109,21 @@ def main():
     ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--weak", action="store_true", help="scale units with the rank count")
-    ap.add_argument("--project", action="store_true")
+    ap.add_argument("--project", action="store_true", help="tabulate the communication model for large runs")
+    ap.add_argument("--layers", type=int, default=6, help="--project without --model: nequip layers")
+    ap.add_argument("--lmax", type=int, default=2, help="--project without --model: l_max (parity on)")
+    ap.add_argument("--features", type=int, default=32, help="--project without --model: features per irrep")
+    ap.add_argument("--r-max", type=float, default=4.3, help="--project without --model: cutoff (Å)")
     ap.add_argument("--out", default="out/scaling")
     args = ap.parse_args()
     root = pathlib.Path(__file__).resolve().parents[2]
     dims, r_max = model_widths(args.e3md, args.model) if args.model else ([], 0.0)
     if args.project:
+        if not dims:  # nequip's SimpleIrrepsConfig: layer 0 reaches only l with parity (-1)^l from the 0e input
+            f, lm = args.features, args.lmax
+            hidden = f * sum(2 * (2 * l + 1) for l in range(lm + 1))
+            dims = [(f, f * sum(2 * l + 1 for l in range(lm + 1)))] + [(hidden, hidden)] * (args.layers - 1)
+            r_max = args.r_max
         project(dims, r_max)
         return
     potential = (f"  model: {os.path.abspath(args.model)}\n" if args.model
