@@ -438,6 +438,7 @@ void HaloExchange::forward_positions(Atoms& atoms) {
 
 template <typename Real>
 void HaloExchange::forward_impl(Real* data, int width) {
+  ScopeTimer timer(halo_seconds_);
   Impl& m = *impl_;
   if (!m.ghosts_valid) {
     throw std::runtime_error("HaloExchange::forward: no ghost lists; call borders() after exchange()");
@@ -465,6 +466,7 @@ void HaloExchange::forward_impl(Real* data, int width) {
 
 template <typename Real>
 void HaloExchange::reverse_impl(Real* data, int width) {
+  ScopeTimer timer(halo_seconds_);
   Impl& m = *impl_;
   if (!m.ghosts_valid) {
     throw std::runtime_error("HaloExchange::reverse: no ghost lists; call borders() after exchange()");
@@ -501,22 +503,10 @@ void HaloExchange::reverse_impl(Real* data, int width) {
   }
 }
 
-void HaloExchange::forward(double* data, int width) {
-  ScopeTimer timer(halo_seconds_);
-  forward_impl(data, width);
-}
-void HaloExchange::forward(float* data, int width) {
-  ScopeTimer timer(halo_seconds_);
-  forward_impl(data, width);
-}
-void HaloExchange::reverse(double* data, int width) {
-  ScopeTimer timer(halo_seconds_);
-  reverse_impl(data, width);
-}
-void HaloExchange::reverse(float* data, int width) {
-  ScopeTimer timer(halo_seconds_);
-  reverse_impl(data, width);
-}
+void HaloExchange::forward(double* data, int width) { forward_impl(data, width); }
+void HaloExchange::forward(float* data, int width) { forward_impl(data, width); }
+void HaloExchange::reverse(double* data, int width) { reverse_impl(data, width); }
+void HaloExchange::reverse(float* data, int width) { reverse_impl(data, width); }
 
 double HaloExchange::allreduce_sum(double value) const {
   double out = 0.0;
