@@ -43,16 +43,23 @@ E3MD_HD void gemm_rows(int rows, int K, int N, const Real* A, int lda, const Rea
     int r0 = 0;
     for (; r0 + TR <= rows; r0 += TR)
       gemm_block<Real, TR, TN>(K, ldw, A + r0 * lda, lda, W + n0, C + r0 * ldc + n0, ldc);
-    for (; r0 < rows; ++r0)
-      gemm_block<Real, 1, TN>(K, ldw, A + r0 * lda, lda, W + n0, C + r0 * ldc + n0, ldc);
+    if (r0 + 2 <= rows) {
+      gemm_block<Real, 2, TN>(K, ldw, A + r0 * lda, lda, W + n0, C + r0 * ldc + n0, ldc);
+      r0 += 2;
+    }
+    if (r0 < rows) gemm_block<Real, 1, TN>(K, ldw, A + r0 * lda, lda, W + n0, C + r0 * ldc + n0, ldc);
   }
   if (n0 == N) return;
-  for (int r = 0; r < rows; ++r)
-    for (int n = n0; n < N; ++n) {
-      Real acc = Real(0);
-      for (int k = 0; k < K; ++k) acc += A[r * lda + k] * W[k * ldw + n];
-      C[r * ldc + n] = acc;
+  for (int r = 0; r < rows; ++r) {  // columns left over: one row at a time, vectorised over the columns
+    Real* c = C + r * ldc;
+    for (int n = n0; n < N; ++n) c[n] = Real(0);
+    for (int k = 0; k < K; ++k) {
+      const Real a = A[r * lda + k];
+      const Real* w = W + k * ldw;
+      E3MD_SIMD
+      for (int n = n0; n < N; ++n) c[n] += a * w[n];
     }
+  }
 }
 
 }  // namespace e3md::kernels
