@@ -1,8 +1,9 @@
 // NequipPotential (engine/) in the step loop's Simulation, on 1 or more MPI ranks.
-// 1. float64 against nequip's stored results: energy 1e-10 relative, forces and virial 1e-9 * max(1, max
-//    |reference|). With several ranks the layer features cross the halo forward and their gradients come back
-//    by reverse sums, so agreement also checks the per-layer communication. Models whose activations kernels/
-//    lacks (ssp) must be refused.
+// 1. float64 against nequip's stored results (make_models.py: a jittered crystal with a cell below 2 r_max, a
+//    slab with vacuum, two random triclinic/orthorhombic cells): energy 1e-10 relative, forces and virial
+//    1e-9 * max(1, max |reference|). With several ranks the layer features cross the halo forward and their
+//    gradients come back by reverse sums, so agreement also checks the per-layer communication. Models whose
+//    activations kernels/ lacks (ssp) must be refused.
 // 2. float32 against float64 on the same structures (the stored ones and a distorted 2x2x1 supercell of
 //    each): energy within 1e-5 of the network's share sum_i |e_i - shift_i| (the per-species shifts are added
 //    in double and would make |E| a loose scale; a global shift can make |E| accidentally small), forces

@@ -1,6 +1,5 @@
 // NequipPotential (float64) on its own, without a reference code: for every supported test model, on a
-// distorted 2x2x1 supercell of its first stored structure (28-48 atoms, triclinic, smaller than 2 r_max along
-// c):
+// distorted 2x2x1 supercell of the exporter's triclinic random cell (28 atoms, smaller than 2 r_max along c):
 // 1. invariance: a random rotation (and, for models with parity, an improper one) leaves E unchanged and
 //    rotates F and the virial (F' = F R^T, W' = R W R^T); a translation and a permutation of the atoms leave
 //    E, F and W unchanged up to the permutation. Tolerance 1e-10 relative (E), 1e-9 * max(1, max |F|) (F, W).
@@ -60,7 +59,12 @@ std::vector<Case> cases() {
     c.name = name;
     c.model = read_model_file(path.string());
     c.pot = std::make_shared<NequipPotential>(c.model);
-    c.s = distorted_supercell(structure_of(c.model, c.model.references.front()), 3);
+    // The exporter's triclinic random cell (7 atoms; label "generated", the first such).
+    const auto ref = std::find_if(c.model.references.begin(), c.model.references.end(),
+                                  [](const NequipReference& r) { return r.label == "generated"; });
+    EXPECT_NE(ref, c.model.references.end());
+    if (ref == c.model.references.end()) continue;
+    c.s = distorted_supercell(structure_of(c.model, *ref), 3);
     for (const auto& b : c.model.edge_sh) c.parity = c.parity && (b.p == (b.l % 2 ? -1 : 1));
     out.push_back(std::move(c));
   }
