@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -38,7 +39,15 @@ struct EvalOptions {
   std::string format = "json";   // json | extxyz
   std::string output;            // empty = stdout
   std::string precision = "float64";
+  int repeat = 1;  // force calls; each one's CPU and wall time go to standard error when > 1
 };
+
+// Seconds of CPU used by this process (all threads) and of wall time.
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
 
 struct EvalResult {
   double energy = 0.0;       // eV
@@ -81,11 +90,11 @@ std::string json_mat3(const Mat3& m) {
 }
 
 std::string to_json(const Structure& s, const EvalResult& res, const std::string& potential_source,
-                    const std::string& structure_path) {
+                    const std::string& structure_path, const std::string& precision) {
   std::ostringstream o;
   o << "{\n  \"natoms\": " << s.size() << ",\n  \"potential\": " << json_string(potential_source)
-    << ",\n  \"structure\": " << json_string(structure_path)
-    << ",\n  \"species\": [";
+    << ",\n  \"precision\": " << json_string(precision)
+    << ",\n  \"structure\": " << json_string(structure_path) << ",\n  \"species\": [";
   for (std::size_t i = 0; i < s.size(); ++i) o << (i ? ", " : "") << json_string(s.species[i]);
   o << "],\n  \"energy\": " << num(res.energy) << ",\n  \"forces\": [";
   for (std::size_t i = 0; i < res.forces.size(); ++i) {
@@ -102,7 +111,8 @@ void write_text_file(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
-    if (!out) throw std::runtime_error(path + ": cannot open for writing; check the folder exists and is writable");
+    if (!out)
+      throw std::runtime_error(path + ": cannot open for writing; check the folder exists and is writable");
     out << text;
     out.flush();
     if (!out) throw std::runtime_error(path + ": write failed (disk full?); free space and rerun");
@@ -115,11 +125,11 @@ void write_text_file(const std::string& path, const std::string& text) {
 
 std::shared_ptr<Potential> load_potential(const EvalOptions& o) {
   if (!o.model.empty()) {
-    if (o.precision != "float64") {
-      throw std::runtime_error("--precision " + o.precision + ": e3md eval evaluates " + o.model +
-                               " in float64 only; drop --precision or pass --precision float64");
+    if (o.precision != "float64" && o.precision != "float32") {
+      throw std::runtime_error("--precision " + o.precision + ": unknown precision for " + o.model +
+                               "; use float64 (the reference path) or float32");
     }
-    return std::make_shared<NequipPotential>(read_model_file(o.model));
+    return std::make_shared<NequipPotential>(read_model_file(o.model), parse_nequip_precision(o.precision));
   }
   if (o.precision != "float64") {
     throw std::runtime_error("--precision " + o.precision + ": classical potentials (" + o.potential +
@@ -181,13 +191,15 @@ std::vector<Vec3> gather_forces(Simulation& sim) {
 }
 
 void run_eval(const EvalOptions& o) {
+  if (o.repeat < 1) throw std::runtime_error("--repeat " + std::to_string(o.repeat) + ": give at least 1");
   if (o.format != "json" && o.format != "extxyz") {
     throw std::runtime_error("--format " + o.format + ": unknown output format; use json or extxyz");
   }
   StructureReadOptions ropt;
   ropt.format = o.structure_format;
   Structure s = read_structure(o.structure, ropt);
-  if (s.size() == 0) throw std::runtime_error(o.structure + ": the structure has no atoms; give at least one atom");
+  if (s.size() == 0)
+    throw std::runtime_error(o.structure + ": the structure has no atoms; give at least one atom");
   std::shared_ptr<Potential> pot = load_potential(o);
   check_species(s, *pot, o);
 
@@ -200,7 +212,14 @@ void run_eval(const EvalOptions& o) {
     if (!(element_mass(name) > 0.0)) sopt.masses[name] = 1.0;
   }
   Simulation sim(MPI_COMM_WORLD, s, pot, sopt);
-  sim.compute_forces();
+  for (int call = 0; call < o.repeat; ++call) {
+    const double cpu0 = process_cpu_seconds(), wall0 = MPI_Wtime();
+    sim.compute_forces();
+    const double cpu = process_cpu_seconds() - cpu0, wall = MPI_Wtime() - wall0;
+    if (o.repeat > 1 && sim.rank() == 0)
+      std::fprintf(stderr, "e3md eval: force call %d of %d: %.6f s CPU (rank 0), %.6f s wall\n", call + 1,
+                   o.repeat, cpu, wall);
+  }
 
   EvalResult res;
   res.energy = sim.potential_energy();
@@ -214,7 +233,7 @@ void run_eval(const EvalOptions& o) {
   const std::string source = o.model.empty() ? o.potential : o.model;
   std::string text;
   if (o.format == "json") {
-    text = to_json(s, res, source, o.structure);
+    text = to_json(s, res, source, o.structure, o.precision);
   } else {
     // The structure as read (unwrapped positions, input order) with the computed labels.
     s.has_energy = true;
@@ -242,14 +261,21 @@ void add_eval_command(CLI::App& app) {
   auto* c = app.add_subcommand("eval", "Energy, forces, virial and stress of one structure");
   auto o = std::make_shared<EvalOptions>();
   auto* model = c->add_option("--model", o->model, "e3md model file (.h5, from tools/export_nequip.py)");
-  auto* pot = c->add_option("--potential", o->potential, "classical potential YAML (e.g. inputs/potentials/*.yaml)");
+  auto* pot =
+      c->add_option("--potential", o->potential, "classical potential YAML (e.g. inputs/potentials/*.yaml)");
   model->excludes(pot);
   pot->excludes(model);
   c->add_option("--structure", o->structure, "structure file (extxyz, POSCAR, LAMMPS data)")->required();
-  c->add_option("--structure-format", o->structure_format, "structure format when the file name does not tell");
+  c->add_option("--structure-format", o->structure_format,
+                "structure format when the file name does not tell");
   c->add_option("--format", o->format, "output format: json (default) or extxyz");
   c->add_option("--output,-o", o->output, "output file (default: standard output)");
-  c->add_option("--precision", o->precision, "arithmetic precision; float64 (the reference path) only");
+  c->add_option(
+      "--precision", o->precision,
+      "NequIP arithmetic: float64 (default, the reference path) or float32 (classical: float64 only)");
+  c->add_option("--repeat", o->repeat,
+                "force calls on the same structure (default 1); with more than one, each call's CPU and wall "
+                "time is printed on standard error (benchmarking)");
   c->callback([o] {
     if (o->model.empty() && o->potential.empty()) {
       throw std::runtime_error("e3md eval: no potential given; pass --model M.h5 or --potential P.yaml");

@@ -477,11 +477,9 @@ class Runner {
 std::shared_ptr<Potential> make_deck_potential(const Deck& deck) {
   const auto& p = deck.potential;
   if (!p.model.empty()) {
-    if (p.precision != "float64") {
-      throw std::runtime_error(p.source + ": potential.precision: float32 is not available for NequIP runs yet; "
-                                          "use float64");
-    }
-    return std::make_shared<NequipPotential>(read_model_file(deck.resolve(p.model)));
+    // io/deck.cpp has already refused values other than float64 / float32.
+    return std::make_shared<NequipPotential>(read_model_file(deck.resolve(p.model)),
+                                             parse_nequip_precision(p.precision));
   }
   if (!p.classical.empty()) return load_classical_potential(deck.resolve(p.classical));
   return make_classical_potential(p.inline_params, p.source);

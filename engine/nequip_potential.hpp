@@ -1,4 +1,5 @@
-// NequIP (nequip 0.5/0.6) potential on kernels/, float64 reference path, any number of MPI ranks.
+// NequIP (nequip 0.5/0.6) potential on kernels/, any number of MPI ranks, in float64 (the reference path) or
+// float32 (the fast path: the same network on the kernels' float instantiations).
 //
 // Message passing across ranks (spec §14): each layer's node features are computed for owned atoms and
 // copied to ghosts with HaloExchange::forward before the next layer's convolution reads them; in the
@@ -6,6 +7,9 @@
 // HaloExchange::reverse before back-propagating through the owner's previous layer. Energies are counted
 // over owned atoms only; ghost forces are reverse-summed by the caller (needs_reverse_force()).
 // Ghosts are needed within r_max (+ skin) only, since features travel through the halo every layer.
+//
+// float32: weights, features, messages and their gradients are float; edge vectors are formed in double and
+// rounded once; per-atom energies, the total energy, forces and the virial are summed in double.
 #pragma once
 
 #include <memory>
@@ -17,17 +21,24 @@
 
 namespace e3md {
 
+enum class NequipPrecision { kFloat64, kFloat32 };
+
+// "float64" / "float32"; throws std::invalid_argument naming the value and the choices otherwise.
+NequipPrecision parse_nequip_precision(const std::string& text);
+const char* to_string(NequipPrecision p);
+
 class NequipPotential : public Potential {
  public:
   // Builds the kernels' plans from a model read by io/model_file.hpp. Throws std::runtime_error naming the
   // layer and the fix when the model uses something kernels/ does not implement (activations other than
   // silu/tanh with e3nn's constants, a radial MLP activation other than silu).
-  explicit NequipPotential(const NequipModel& model);
+  explicit NequipPotential(const NequipModel& model, NequipPrecision precision = NequipPrecision::kFloat64);
   ~NequipPotential() override;
   NequipPotential(const NequipPotential&) = delete;
   NequipPotential& operator=(const NequipPotential&) = delete;
 
   std::string name() const override { return "nequip"; }
+  NequipPrecision precision() const;
   double cutoff() const override;
   NeighborKind neighbor_kind() const override { return NeighborKind::Full; }
   bool needs_reverse_force() const override { return true; }

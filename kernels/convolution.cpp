@@ -2,9 +2,12 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
+
+#include "kernels/cpu_simd.hpp"
 
 namespace e3md::kernels {
 
@@ -21,9 +24,13 @@ Convolution<Real>::Convolution(const ConvolutionSpec& s) {
     }
   }
   if (!(s.r_max > 0)) throw std::invalid_argument("convolution: r_max must be > 0 (Å)");
-  if (s.bessel_freq.empty()) throw std::invalid_argument("convolution: no Bessel frequencies given");
-  r_max_ = static_cast<Real>(s.r_max);
-  p_ = static_cast<Real>(s.p);
+  if (s.bessel_freq.empty() || s.bessel_freq.size() > static_cast<std::size_t>(kRadialMaxBasis)) {
+    throw std::invalid_argument("convolution: " + std::to_string(s.bessel_freq.size()) +
+                                " Bessel frequencies given; 1.." + std::to_string(kRadialMaxBasis) +
+                                " supported");
+  }
+  r_max_ = s.r_max;
+  p_ = s.p;
   scale_ = static_cast<Real>(s.avg_num_neighbors > 0 ? 1.0 / std::sqrt(s.avg_num_neighbors) : 1.0);
   freq_.assign(s.bessel_freq.begin(), s.bessel_freq.end());
   tp_ = UvuTensorProduct<Real>(s.node, s.sh, s.out, s.instructions, s.w3j_overrides);
@@ -32,6 +39,15 @@ Convolution<Real>::Convolution(const ConvolutionSpec& s) {
     throw std::invalid_argument("convolution: radial MLP input " + std::to_string(s.mlp_dims.front()) +
                                 " differs from num_basis " + std::to_string(freq_.size()));
   }
+  const auto blocks = [](const Irreps& irreps) {
+    std::vector<ChannelBlock> out;
+    const auto off = irreps.offsets();
+    for (std::size_t b = 0; b < irreps.size(); ++b)
+      if (irreps[b].mul > 0) out.push_back({off[b], irreps[b].mul, irreps[b].ir.dim()});
+    return out;
+  };
+  in_blocks_ = blocks(s.node);
+  out_blocks_ = blocks(s.out);
   if (s.mlp_dims.back() != tp_.weight_numel()) {
     throw std::invalid_argument("convolution: radial MLP output " + std::to_string(s.mlp_dims.back()) +
                                 " differs from the tensor product's weight count " +
@@ -50,18 +66,50 @@ ConvView<Real> Convolution<Real>::view() const {
   v.mlp = mlp_.view();
   v.tp = tp_.view();
   v.scale = scale_;
+  v.in_blocks = in_blocks_.data();
+  v.num_in_blocks = static_cast<int>(in_blocks_.size());
+  v.out_blocks = out_blocks_.data();
+  v.num_out_blocks = static_cast<int>(out_blocks_.size());
   return v;
 }
 
 namespace {
 
+// Per-thread scratch of one batch of kConvEdgeBatch edges, as offsets into one array.
+struct BatchLayout {
+  int Y, dY, gY, b, db, gb, saved, w, gw, tmp, acc, tp, total;
+  template <class Real>
+  explicit BatchLayout(const ConvView<Real>& C) {
+    const int B = kConvEdgeBatch, sh = sh_dim(C.lmax), nb = C.radial.num_basis, wn = C.tp.weight_numel;
+    int o = 0;
+    const auto take = [&o](int n) {
+      const int at = o;
+      o += (n + 7) / 8 * 8;  // 64-byte aligned blocks for float and double
+      return at;
+    };
+    Y = take(B * sh);
+    dY = take(B * 3 * sh);
+    gY = take(B * sh);
+    b = take(B * nb);
+    db = take(B * nb);
+    gb = take(B * nb);
+    saved = take(B * C.mlp.saved_size());
+    w = take(B * wn);
+    gw = take(B * wn);
+    tmp = take(B * C.mlp.backward_tmp_size());
+    acc = take(std::max(C.tp.dim_in1, C.tp.dim_out));  // A_i or dE/dx_j of the atom in hand, channel-last
+    tp = take(tp_cl_scratch<Real>(C.tp.dim_in2));
+    total = o;
+  }
+};
+
 template <class Real>
 void prepare_scratch(const ConvView<Real>& C, ConvWorkspace<Real>& ws) {
   const std::size_t threads = static_cast<std::size_t>(omp_get_max_threads());
+  const auto need = static_cast<std::size_t>(BatchLayout(C).total);
   if (ws.scratch.size() < threads) ws.scratch.resize(threads);
   for (auto& s : ws.scratch) {
-    if (s.size() < static_cast<std::size_t>(C.scratch_size()))
-      s.resize(static_cast<std::size_t>(C.scratch_size()));
+    if (s.size() < need) s.resize(need);
   }
 }
 
@@ -77,6 +125,20 @@ void check_neighbors(const EdgeList<Real>& edges, long num_nodes) {
   }
 }
 
+// Spherical harmonics (and dY when wanted) and radial embedding (and db) of the edges order[0..n), then the
+// radial MLP of all of them in one matrix product.
+template <class Real>
+void batch_edge_inputs(const ConvView<Real>& C, const BatchLayout& L, const EdgeList<Real>& edges,
+                       const long* order, int n, bool grad, Real* s) {
+  const int sh = sh_dim(C.lmax), nb = C.radial.num_basis;
+  for (int q = 0; q < n; ++q) {
+    const Real* r = edges.vec + 3 * order[q];
+    spherical_harmonics<Real>(C.lmax, r, s + L.Y + q * sh, grad ? s + L.dY + q * 3 * sh : nullptr);
+    conv_radial(C, conv_length(r), s + L.b + q * nb, grad ? s + L.db + q * nb : nullptr);
+  }
+  mlp_forward_rows<Real, kCpuGemmPanelBytes>(C.mlp, n, s + L.b, s + L.w, s + L.saved);
+}
+
 }  // namespace
 
 template <class Real>
@@ -85,19 +147,33 @@ void conv_forward_cpu(const ConvView<Real>& C, const EdgeList<Real>& edges, long
   check_neighbors(edges, num_nodes);
   ws.groups.build(num_centers, edges.num_edges, edges.center);
   prepare_scratch(C, ws);
-  const int din = C.tp.dim_in1, dout = C.tp.dim_out;
+  const BatchLayout L(C);
+  const int din = C.tp.dim_in1, dout = C.tp.dim_out, sh = sh_dim(C.lmax), wn = C.tp.weight_numel;
+  ws.xT.resize(static_cast<std::size_t>(num_nodes * din));
+  Real* xT = ws.xT.data();
 #pragma omp parallel
   {
-    Real* scratch = ws.scratch[static_cast<std::size_t>(omp_get_thread_num())].data();
+    Real* s = ws.scratch[static_cast<std::size_t>(omp_get_thread_num())].data();
+#pragma omp for schedule(static)
+    for (long j = 0; j < num_nodes; ++j)
+      to_channel_last(C.in_blocks, C.num_in_blocks, x + j * din, xT + j * din);
 #pragma omp for schedule(dynamic, 8)
     for (long i = 0; i < num_centers; ++i) {
+      Real* AiT = s + L.acc;
+      for (int q = 0; q < dout; ++q) AiT[q] = Real(0);
+      const long end = ws.groups.start[static_cast<std::size_t>(i + 1)];
+      for (long k = ws.groups.start[static_cast<std::size_t>(i)]; k < end; k += kConvEdgeBatch) {
+        const long* order = ws.groups.order.data() + k;
+        const int n = static_cast<int>(std::min<long>(kConvEdgeBatch, end - k));
+        batch_edge_inputs(C, L, edges, order, n, false, s);
+        for (int q = 0; q < n; ++q) {
+          const Real* xj = xT + static_cast<long>(edges.neighbor[order[q]]) * din;
+          tp_uvu_forward_cl(C.tp, xj, s + L.Y + q * sh, s + L.w + q * wn, C.scale, AiT);
+        }
+      }
       Real* Ai = A + i * dout;
       for (int q = 0; q < dout; ++q) Ai[q] = Real(0);
-      for (long k = ws.groups.start[static_cast<std::size_t>(i)];
-           k < ws.groups.start[static_cast<std::size_t>(i + 1)]; ++k) {
-        const long e = ws.groups.order[static_cast<std::size_t>(k)];
-        conv_edge_forward(C, edges.vec + 3 * e, x + static_cast<long>(edges.neighbor[e]) * din, scratch, Ai);
-      }
+      add_from_channel_last(C.out_blocks, C.num_out_blocks, AiT, Ai);
     }
   }
 }
@@ -113,18 +189,54 @@ void conv_backward_cpu(const ConvView<Real>& C, const EdgeList<Real>& edges, lon
   }
   ws.groups.build(num_nodes, edges.num_edges, edges.neighbor);
   prepare_scratch(C, ws);
-  const int din = C.tp.dim_in1, dout = C.tp.dim_out;
+  const BatchLayout L(C);
+  const int din = C.tp.dim_in1, dout = C.tp.dim_out, sh = sh_dim(C.lmax), nb = C.radial.num_basis,
+            wn = C.tp.weight_numel;
+  ws.xT.resize(static_cast<std::size_t>(num_nodes * din));
+  ws.gT.resize(static_cast<std::size_t>(num_centers * dout));
+  Real *xT = ws.xT.data(), *gAT = ws.gT.data();
 #pragma omp parallel
   {
-    Real* scratch = ws.scratch[static_cast<std::size_t>(omp_get_thread_num())].data();
+    Real* s = ws.scratch[static_cast<std::size_t>(omp_get_thread_num())].data();
+#pragma omp for schedule(static)
+    for (long j = 0; j < num_nodes; ++j)
+      to_channel_last(C.in_blocks, C.num_in_blocks, x + j * din, xT + j * din);
+#pragma omp for schedule(static)
+    for (long i = 0; i < num_centers; ++i)
+      to_channel_last(C.out_blocks, C.num_out_blocks, gA + i * dout, gAT + i * dout);
 #pragma omp for schedule(dynamic, 8)
     for (long j = 0; j < num_nodes; ++j) {
-      for (long k = ws.groups.start[static_cast<std::size_t>(j)];
-           k < ws.groups.start[static_cast<std::size_t>(j + 1)]; ++k) {
-        const long e = ws.groups.order[static_cast<std::size_t>(k)];
-        conv_edge_backward(C, edges.vec + 3 * e, x + j * din, gA + static_cast<long>(edges.center[e]) * dout,
-                           scratch, gx + j * din, gr + 3 * e);
+      Real* gxT = s + L.acc;
+      for (int q = 0; q < din; ++q) gxT[q] = Real(0);
+      const long end = ws.groups.start[static_cast<std::size_t>(j + 1)];
+      for (long k = ws.groups.start[static_cast<std::size_t>(j)]; k < end; k += kConvEdgeBatch) {
+        const long* order = ws.groups.order.data() + k;
+        const int n = static_cast<int>(std::min<long>(kConvEdgeBatch, end - k));
+        batch_edge_inputs(C, L, edges, order, n, true, s);
+        for (int q = 0; q < n * wn; ++q) s[L.gw + q] = Real(0);
+        for (int q = 0; q < n * sh; ++q) s[L.gY + q] = Real(0);
+        for (int q = 0; q < n; ++q) {
+          const Real* gAi = gAT + static_cast<long>(edges.center[order[q]]) * dout;
+          tp_uvu_backward_cl(C.tp, xT + j * din, s + L.Y + q * sh, s + L.w + q * wn, C.scale, gAi, gxT,
+                             s + L.gY + q * sh, s + L.gw + q * wn, s + L.tp);
+        }
+        mlp_backward_rows<Real, kCpuGemmPanelBytes>(C.mlp, n, s + L.saved, s + L.gw, s + L.gb, s + L.tmp);
+        for (int q = 0; q < n; ++q) {
+          const long e = order[q];
+          const Real* r = edges.vec + 3 * e;
+          const Real *gb = s + L.gb + q * nb, *db = s + L.db + q * nb, *gY = s + L.gY + q * sh,
+                     *dY = s + L.dY + q * 3 * sh;
+          Real glen = Real(0);
+          for (int m = 0; m < nb; ++m) glen += gb[m] * db[m];
+          const Real inv = static_cast<Real>(1.0 / conv_length(r));
+          for (int c = 0; c < 3; ++c) {
+            Real acc = glen * r[c] * inv;
+            for (int m = 0; m < sh; ++m) acc += gY[m] * dY[c * sh + m];
+            gr[3 * e + c] += acc;
+          }
+        }
       }
+      add_from_channel_last(C.in_blocks, C.num_in_blocks, gxT, gx + j * din);
     }
   }
 }

@@ -14,16 +14,27 @@
 #include "kernels/scatter.hpp"
 #include "kernels/spherical_harmonics.hpp"
 #include "kernels/tensor_product.hpp"
+#include "kernels/tensor_product_cl.hpp"
 
 namespace e3md::kernels {
+
+constexpr int kRadialMaxBasis = 64;
 
 template <class Real>
 struct ConvView {
   int lmax = 0;  // of the edge spherical harmonics (input 2 of the TP)
-  RadialParams<Real> radial;
+  // The radial embedding is evaluated in double in both precisions: near r_max the cutoff polynomial
+  // 1 - 28 x^6 + 48 x^7 - 21 x^8 cancels to ~1e-6 absolute in float, the largest float32 error otherwise.
+  RadialParams<double> radial;
   MlpView<Real> mlp;
   TpView<Real> tp;
   Real scale = Real(1);
+  // Blocks of x (input 1) and of the messages, for the CPU launchers' channel-last layout (host memory;
+  // null in device views).
+  const ChannelBlock* in_blocks = nullptr;
+  int num_in_blocks = 0;
+  const ChannelBlock* out_blocks = nullptr;
+  int num_out_blocks = 0;
 
   // Reals of per-thread scratch one edge needs (forward and backward).
   E3MD_HD int scratch_size() const {
@@ -32,18 +43,35 @@ struct ConvView {
   }
 };
 
+// Radial embedding b (and db/dr, may be null) of one edge of length len (Å), in double, rounded to Real.
+template <class Real>
+E3MD_HD_INLINE void conv_radial(const ConvView<Real>& C, double len, Real* b, Real* db) {
+  double b64[kRadialMaxBasis], db64[kRadialMaxBasis];
+  radial_embedding(C.radial, len, b64, db ? db64 : static_cast<double*>(nullptr));
+  for (int n = 0; n < C.radial.num_basis; ++n) {
+    b[n] = static_cast<Real>(b64[n]);
+    if (db) db[n] = static_cast<Real>(db64[n]);
+  }
+}
+
+// |r| in double (the argument of the radial embedding).
+template <class Real>
+E3MD_HD_INLINE double conv_length(const Real* r) {
+  const double x = r[0], y = r[1], z = r[2];
+  return sqrt(x * x + y * y + z * z);
+}
+
 // A += s * message of one edge. x_j: the neighbour's features (dim_in1); scratch: scratch_size() Reals.
 template <class Real>
 E3MD_HD void conv_edge_forward(const ConvView<Real>& C, const Real* r, const Real* xj, Real* scratch,
                                Real* A) {
   Real Y[kShDimMax];
   spherical_harmonics<Real>(C.lmax, r, Y, nullptr);
-  const Real len = hd_sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
   const int nb = C.radial.num_basis;
   Real* b = scratch;
   Real* saved = b + 3 * nb;
   Real* w = saved + C.mlp.saved_size();
-  radial_embedding(C.radial, len, b, static_cast<Real*>(nullptr));
+  conv_radial(C, conv_length(r), b, static_cast<Real*>(nullptr));
   mlp_forward(C.mlp, b, w, saved);
   tp_uvu_forward(C.tp, xj, Y, w, C.scale, A);
 }
@@ -55,7 +83,7 @@ E3MD_HD void conv_edge_backward(const ConvView<Real>& C, const Real* r, const Re
   const int dim = sh_dim(C.lmax);
   Real Y[kShDimMax], dY[3 * kShDimMax], gY[kShDimMax];
   spherical_harmonics<Real>(C.lmax, r, Y, dY);
-  const Real len = hd_sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
+  const double len = conv_length(r);
   const int nb = C.radial.num_basis;
   Real* b = scratch;
   Real* db = b + nb;
@@ -64,7 +92,7 @@ E3MD_HD void conv_edge_backward(const ConvView<Real>& C, const Real* r, const Re
   Real* w = saved + C.mlp.saved_size();
   Real* gw = w + C.tp.weight_numel;
   Real* tmp = gw + C.tp.weight_numel;
-  radial_embedding(C.radial, len, b, db);
+  conv_radial(C, len, b, db);
   mlp_forward(C.mlp, b, w, saved);
   for (int q = 0; q < C.tp.weight_numel; ++q) gw[q] = Real(0);
   for (int q = 0; q < dim; ++q) gY[q] = Real(0);
@@ -72,7 +100,7 @@ E3MD_HD void conv_edge_backward(const ConvView<Real>& C, const Real* r, const Re
   mlp_backward(C.mlp, saved, gw, gb, tmp);
   Real glen = Real(0);
   for (int n = 0; n < nb; ++n) glen += gb[n] * db[n];
-  const Real inv = Real(1) / len;
+  const Real inv = static_cast<Real>(1.0 / len);
   for (int c = 0; c < 3; ++c) {
     Real acc = glen * r[c] * inv;
     for (int q = 0; q < dim; ++q) acc += gY[q] * dY[c * dim + q];
@@ -115,22 +143,31 @@ class Convolution {
   ConvView<Real> view() const;
   const UvuTensorProduct<Real>& tensor_product() const { return tp_; }
   const RadialMlp<Real>& mlp() const { return mlp_; }
-  const std::vector<Real>& bessel_freq() const { return freq_; }
+  const std::vector<double>& bessel_freq() const { return freq_; }
 
  private:
   int lmax_ = 0;
-  Real r_max_ = 0, p_ = 6, scale_ = 1;
-  std::vector<Real> freq_;
+  double r_max_ = 0, p_ = 6;
+  Real scale_ = 1;
+  std::vector<double> freq_;
   RadialMlp<Real> mlp_;
   UvuTensorProduct<Real> tp_;
+  std::vector<ChannelBlock> in_blocks_, out_blocks_;
 };
+
+// Edges per batch of the CPU launchers: a thread takes up to this many edges of one atom at a time, so that
+// the radial MLP runs as a (batch x hidden) times (hidden x weights) matrix product instead of one
+// vector-matrix product per edge (which streams the whole last-layer matrix from L2 once per edge).
+constexpr int kConvEdgeBatch = 16;
 
 // Reusable buffers of the CPU launchers (edge grouping, per-thread scratch); keep one per layer or per
 // potential to avoid allocation in the step loop.
+// One workspace may serve several layers in turn (everything in it is rebuilt by each call).
 template <class Real>
 struct ConvWorkspace {
   EdgeGroups groups;
   std::vector<std::vector<Real>> scratch;
+  std::vector<Real> xT, gT;  // node features and dE/dA in the channel-last layout
 };
 
 // A (num_centers x tp.dim_out) = s * sum over edges of messages; overwritten. x: num_nodes x tp.dim_in1.

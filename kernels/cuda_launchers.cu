@@ -191,6 +191,7 @@ MlpView<Real> upload(const MlpView<Real>& h, DeviceStore& store) {
   for (int j = 0; j < h.num_layers; ++j)
     n += static_cast<std::size_t>(h.dims[j]) * static_cast<std::size_t>(h.dims[j + 1]);
   d.weights = store.put(h.weights, n);
+  d.weights_t = store.put(h.weights_t, n);
   return d;
 }
 
@@ -204,6 +205,7 @@ LinearView<Real> upload(const LinearView<Real>& h, DeviceStore& store) {
   }
   d.paths = store.put(h.paths, static_cast<std::size_t>(h.num_paths));
   d.weights = store.put(h.weights, n);
+  d.weights_t = store.put(h.weights_t, n);
   return d;
 }
 
@@ -221,6 +223,8 @@ ConvView<Real> upload(const ConvView<Real>& h, DeviceStore& store) {
   d.radial.freq = store.put(h.radial.freq, static_cast<std::size_t>(h.radial.num_basis));
   d.mlp = upload(h.mlp, store);
   d.tp = upload(h.tp, store);
+  d.in_blocks = d.out_blocks = nullptr;  // the channel-last layout is the CPU launchers' own
+  d.num_in_blocks = d.num_out_blocks = 0;
   return d;
 }
 

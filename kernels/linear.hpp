@@ -24,6 +24,9 @@ struct LinearView {
   const LinPath<Real>* paths = nullptr;
   int num_paths = 0;
   const Real* weights = nullptr;
+  // The same weights per path as (T, mul_out, mul_in) tensors, at the same offsets: the backward pass of the
+  // batched CPU launchers is then the same row-times-matrix product as the forward pass.
+  const Real* weights_t = nullptr;
   int num_types = 1;
   int dim_in = 0, dim_out = 0;
 };
@@ -84,10 +87,13 @@ class EquivariantLinear {
   Irreps in_, out_;
   int num_types_ = 1;
   std::vector<LinPath<Real>> paths_;
-  std::vector<Real> weights_;
+  std::vector<Real> weights_, weights_t_;
 };
 
-// Batched CPU launchers over N atoms; types may be null (type 0 for all). Outputs are overwritten.
+// Batched CPU launchers over N atoms; types may be null (type 0 for all). Outputs are overwritten. Atoms go
+// in batches of kLinearAtomBatch: per path and type, the batch's components m of all its atoms form the rows
+// of one (rows x mul_in) times (mul_in x mul_out) matrix product.
+constexpr int kLinearAtomBatch = 32;
 template <class Real>
 void linear_forward_cpu(const LinearView<Real>& L, long n, const Real* x, const int* types, Real* y);
 template <class Real>

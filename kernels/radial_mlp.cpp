@@ -24,6 +24,10 @@ RadialMlp<Real>::RadialMlp(const std::vector<int>& dims, const std::vector<std::
     // e3nn divides the weight (not the activation) by sqrt(fan_in).
     const double s = 1.0 / std::sqrt(static_cast<double>(dims[j]));
     for (double w : matrices[j]) weights_.push_back(static_cast<Real>(w * s));
+    const int ni = dims[j], no = dims[j + 1];
+    for (int o = 0; o < no; ++o)
+      for (int i = 0; i < ni; ++i)
+        weights_t_.push_back(static_cast<Real>(matrices[j][static_cast<std::size_t>(i * no + o)] * s));
   }
 }
 
@@ -33,6 +37,7 @@ MlpView<Real> RadialMlp<Real>::view() const {
   v.num_layers = static_cast<int>(dims_.size()) - 1;
   for (std::size_t j = 0; j < dims_.size(); ++j) v.dims[j] = dims_[j];
   v.weights = weights_.data();
+  v.weights_t = weights_t_.data();
   v.act = act_;
   v.act_scale = static_cast<Real>(act_scale_);
   return v;

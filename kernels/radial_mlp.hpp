@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/activations.hpp"
+#include "kernels/gemm.hpp"
 #include "kernels/hd.hpp"
 
 namespace e3md::kernels {
@@ -12,24 +13,26 @@ namespace e3md::kernels {
 constexpr int kMlpMaxLayers = 8;
 
 // Plain-data view (copyable to the device). weights: the matrices W_j (dims[j] x dims[j+1], row-major) one
-// after the other, already divided by sqrt(dims[j]).
+// after the other, already divided by sqrt(dims[j]); weights_t: the same matrices transposed (dims[j+1] x
+// dims[j]), so that the backward pass is the same row-times-matrix product as the forward pass.
 template <class Real>
 struct MlpView {
   int num_layers = 0;                // weight matrices
   int dims[kMlpMaxLayers + 1] = {};  // dims[0] = input, dims[num_layers] = output
   const Real* weights = nullptr;
+  const Real* weights_t = nullptr;
   Activation act = Activation::kSilu;
   Real act_scale = Real(1);  // normalize2mom constant
 
   E3MD_HD int in_dim() const { return dims[0]; }
   E3MD_HD int out_dim() const { return dims[num_layers]; }
-  // Reals the forward pass keeps for the backward pass (pre- and post-activations of hidden layers).
+  // Reals the forward pass keeps per row for the backward pass (pre- and post-activations of hidden layers).
   E3MD_HD int saved_size() const {
     int s = 0;
     for (int j = 1; j < num_layers; ++j) s += 2 * dims[j];
     return s;
   }
-  // Reals of temporary space the backward pass needs.
+  // Reals of temporary space per row the backward pass needs.
   E3MD_HD int backward_tmp_size() const {
     int m = 0;
     for (int j = 0; j < num_layers; ++j) m = dims[j] > m ? dims[j] : m;
@@ -37,9 +40,11 @@ struct MlpView {
   }
 };
 
-// out = MLP(in); `saved` (saved_size()) receives what mlp_backward needs.
-template <class Real>
-E3MD_HD void mlp_forward(const MlpView<Real>& M, const Real* in, Real* out, Real* saved) {
+// out (rows x out_dim) = MLP(in (rows x in_dim)); `saved` (rows * saved_size()) receives what the backward
+// pass needs, layer by layer: pre-activations (rows x dims[j]) then post-activations (rows x dims[j]).
+// PanelBytes: see gemm_rows.
+template <class Real, int PanelBytes = 64>
+E3MD_HD void mlp_forward_rows(const MlpView<Real>& M, int rows, const Real* in, Real* out, Real* saved) {
   const Real* h = in;
   const Real* W = M.weights;
   Real* s = saved;
@@ -47,70 +52,56 @@ E3MD_HD void mlp_forward(const MlpView<Real>& M, const Real* in, Real* out, Real
     const int ni = M.dims[j], no = M.dims[j + 1];
     const bool last = (j == M.num_layers - 1);
     Real* a = last ? out : s;
-    for (int o = 0; o < no; ++o) a[o] = Real(0);
-    // Four input rows per sweep over the outputs: one load/store of a[o] per four multiply-adds instead of
-    // one per multiply-add (the sweep is L1-bandwidth bound otherwise).
-    int i = 0;
-    for (; i + 3 < ni; i += 4) {
-      const Real h0 = h[i], h1 = h[i + 1], h2 = h[i + 2], h3 = h[i + 3];
-      const Real *r0 = W + i * no, *r1 = r0 + no, *r2 = r1 + no, *r3 = r2 + no;
-      for (int o = 0; o < no; ++o) a[o] += (h0 * r0[o] + h1 * r1[o]) + (h2 * r2[o] + h3 * r3[o]);
-    }
-    for (; i < ni; ++i) {
-      const Real hi = h[i];
-      const Real* row = W + i * no;
-      for (int o = 0; o < no; ++o) a[o] += hi * row[o];
-    }
+    gemm_rows<Real, PanelBytes>(rows, ni, no, h, ni, W, no, a, no);
     if (!last) {
-      Real* post = s + no;
-      for (int o = 0; o < no; ++o) post[o] = M.act_scale * activation_value(M.act, a[o]);
+      Real* post = s + rows * no;
+      for (int q = 0; q < rows * no; ++q) post[q] = M.act_scale * activation_value(M.act, a[q]);
       h = post;
-      s += 2 * no;
+      s += 2 * rows * no;
     }
     W += ni * no;
   }
 }
 
-// gin = (d out / d in)^T gout, from the `saved` values of mlp_forward; tmp has backward_tmp_size() Reals.
-template <class Real>
-E3MD_HD void mlp_backward(const MlpView<Real>& M, const Real* saved, const Real* gout, Real* gin, Real* tmp) {
+// gin (rows x in_dim) = (d out / d in)^T gout per row, from the `saved` values of mlp_forward_rows; tmp holds
+// rows * backward_tmp_size() Reals.
+template <class Real, int PanelBytes = 64>
+E3MD_HD void mlp_backward_rows(const MlpView<Real>& M, int rows, const Real* saved, const Real* gout,
+                               Real* gin, Real* tmp) {
   // Offsets of the weight matrices and saved blocks, walked backwards.
   int woff = 0, soff = 0;
   for (int j = 0; j < M.num_layers; ++j) woff += M.dims[j] * M.dims[j + 1];
-  for (int j = 1; j < M.num_layers; ++j) soff += 2 * M.dims[j];
-  const int half = M.backward_tmp_size() / 2;
+  for (int j = 1; j < M.num_layers; ++j) soff += 2 * rows * M.dims[j];
+  const int half = rows * (M.backward_tmp_size() / 2);
   const Real* g = gout;
   for (int j = M.num_layers - 1; j >= 0; --j) {
     const int ni = M.dims[j], no = M.dims[j + 1];
     woff -= ni * no;
-    const Real* W = M.weights + woff;
     Real* gi = (j == 0) ? gin : tmp + ((M.num_layers - 1 - j) % 2) * half;
-    for (int i = 0; i < ni; ++i) {
-      // Four partial sums: a single running sum is latency-bound, and strict FP semantics forbid the
-      // compiler from splitting it (this is the hottest loop of the fused backward).
-      const Real* row = W + i * no;
-      Real a0 = Real(0), a1 = Real(0), a2 = Real(0), a3 = Real(0);
-      int o = 0;
-      for (; o + 3 < no; o += 4) {
-        a0 += row[o] * g[o];
-        a1 += row[o + 1] * g[o + 1];
-        a2 += row[o + 2] * g[o + 2];
-        a3 += row[o + 3] * g[o + 3];
-      }
-      for (; o < no; ++o) a0 += row[o] * g[o];
-      gi[i] = (a0 + a1) + (a2 + a3);
-    }
+    gemm_rows<Real, PanelBytes>(rows, no, ni, g, no, M.weights_t + woff, ni, gi, ni);
     if (j > 0) {
-      soff -= 2 * ni;
+      soff -= 2 * rows * ni;
       const Real* pre = saved + soff;
-      for (int i = 0; i < ni; ++i) {
+      for (int q = 0; q < rows * ni; ++q) {
         Real f, df;
-        activation_eval(M.act, pre[i], &f, &df);
-        gi[i] *= M.act_scale * df;
+        activation_eval(M.act, pre[q], &f, &df);
+        gi[q] *= M.act_scale * df;
       }
     }
     g = gi;
   }
+}
+
+// One row: out = MLP(in), `saved` (saved_size()) receives what mlp_backward needs.
+template <class Real>
+E3MD_HD void mlp_forward(const MlpView<Real>& M, const Real* in, Real* out, Real* saved) {
+  mlp_forward_rows(M, 1, in, out, saved);
+}
+
+// One row: gin = (d out / d in)^T gout from the `saved` values of mlp_forward; tmp has backward_tmp_size().
+template <class Real>
+E3MD_HD void mlp_backward(const MlpView<Real>& M, const Real* saved, const Real* gout, Real* gin, Real* tmp) {
+  mlp_backward_rows(M, 1, saved, gout, gin, tmp);
 }
 
 // Owns the scaled weights. `matrices[j]` is W_j as stored by e3nn (h_in x h_out, row-major, unscaled).
@@ -127,7 +118,7 @@ class RadialMlp {
 
  private:
   std::vector<int> dims_;
-  std::vector<Real> weights_;
+  std::vector<Real> weights_, weights_t_;
   Activation act_ = Activation::kSilu;
   double act_scale_ = kNorm2MomSilu;
 };

@@ -16,7 +16,7 @@ O 1.9 0 0
 
 def main():
     ap = argparse.ArgumentParser()
-    for k in ("--e3md", "--model", "--work"):
+    for k in ("--e3md", "--model", "--potential", "--work"):
         ap.add_argument(k, required=True)
     args = ap.parse_args()
     work = pathlib.Path(args.work)
@@ -41,7 +41,10 @@ def main():
         ("overlapping atoms", model + ["--structure", str(work / "overlap.xyz")], r"overlap\.xyz.*(atoms|Å|apart)"),
         ("no potential", ["--structure", str(good)], r"--model .*--potential"),
         ("unknown format", model + ["--structure", str(good), "--format", "csv"], r"--format csv.*json or extxyz"),
-        ("precision", model + ["--structure", str(good), "--precision", "float16"], r"--precision float16"),
+        ("unknown precision", model + ["--structure", str(good), "--precision", "float16"],
+         r"--precision float16.*float64.*float32"),
+        ("float32 classical", ["--potential", args.potential, "--structure", str(good), "--precision", "float32"],
+         r"--precision float32.*classical.*float64"),
     ]
     failures = 0
     for name, extra, pattern in cases:
@@ -61,12 +64,14 @@ def main():
         status = "ok" if not problems else "FAIL: " + "; ".join(problems)
         print(f"{name:22s} rc={res.returncode} {status}\n    stderr: {res.stderr.strip()}")
         failures += bool(problems)
-    # The good structure still works, so the refusals above are about the input and not the set-up.
-    res = subprocess.run([args.e3md, "eval"] + model + ["--structure", str(good), "-o", str(keep)],
-                         capture_output=True, text=True)
-    if res.returncode != 0 or '"energy"' not in keep.read_text():
-        print(f"good structure: rc={res.returncode} FAIL\n{res.stderr}")
-        failures += 1
+    # The good structure still works, in both precisions, so the refusals above are about the input and not
+    # the set-up.
+    for precision in ("float64", "float32"):
+        res = subprocess.run([args.e3md, "eval"] + model + ["--structure", str(good), "-o", str(keep),
+                                                             "--precision", precision], capture_output=True, text=True)
+        if res.returncode != 0 or f'"precision": "{precision}"' not in keep.read_text():
+            print(f"good structure, {precision}: rc={res.returncode} FAIL\n{res.stderr}")
+            failures += 1
     print(f"{failures} failure(s)")
     return 1 if failures else 0
 

@@ -5,6 +5,8 @@ images), a slab with vacuum (T T T), the same slab with pbc T T F (stress must b
 
 Tolerances: energy 1e-9 relative, forces 1e-8 eV/Å max abs, virial 1e-8 relative to max |virial|; stress must
 equal −virial/V. Also checks that the extxyz output carries the same numbers as the JSON output.
+`--precision float32` on the same structures: energy within 1e-5 of |E|, forces within 1e-5 of max |F|, virial
+within 1e-5 of max |virial| of nequip's float64 results, and the JSON says which precision it used.
 """
 import argparse
 import json
@@ -69,8 +71,9 @@ def structures(work, rng):
     return paths
 
 
-def run_eval(args, structure, fmt, output):
-    cmd = [args.e3md, "eval", "--model", args.model, "--structure", str(structure), "--format", fmt, "-o", str(output)]
+def run_eval(args, structure, fmt, output, precision="float64"):
+    cmd = [args.e3md, "eval", "--model", args.model, "--structure", str(structure), "--format", fmt, "-o", str(output),
+           "--precision", precision]
     if args.ranks > 1:
         cmd = shlex.split(args.mpiexec.replace(" N ", f" {args.ranks} ")) + cmd
     res = subprocess.run(cmd, capture_output=True, text=True)
@@ -106,6 +109,18 @@ def main():
             failures.append(f"{name}: natoms/forces shape {f_got.shape} vs {f_ref.shape}")
         if not (de <= 1e-9 and df <= 1e-8 and dw <= 1e-8):
             failures.append(f"{name}: energy rel {de:.2e} (1e-9), forces {df:.2e} (1e-8), virial rel {dw:.2e} (1e-8)")
+        if got["precision"] != "float64":
+            failures.append(f"{name}: JSON precision {got['precision']!r}, expected 'float64'")
+        run_eval(args, path, "json", work / f"{name}.f32.json", precision="float32")
+        g32 = json.loads((work / f"{name}.f32.json").read_text())
+        de32 = abs(g32["energy"] - e_ref) / abs(e_ref)
+        df32 = np.abs(np.array(g32["forces"]) - f_ref).max() / np.abs(f_ref).max()
+        dw32 = np.abs(np.array(g32["virial"]) - w_ref).max() / np.abs(w_ref).max()
+        print(f"{args.ranks} rank(s) {name:16s} float32: energy rel {de32:.1e}, forces {df32:.1e} of max |F|, "
+              f"virial {dw32:.1e} of max |virial|")
+        if g32["precision"] != "float32" or not (de32 <= 1e-5 and df32 <= 1e-5 and dw32 <= 1e-5):
+            failures.append(f"{name}: float32 ({g32['precision']}) energy rel {de32:.2e}, forces {df32:.2e}, "
+                            f"virial {dw32:.2e} (each 1e-5)")
         periodic = name != "slab_pbc_TTF" and name != "cluster"
         if periodic:
             vol = abs(np.linalg.det(np.array([float(x) for x in path.read_text().split('"')[1].split()]).reshape(3, 3)))

@@ -10,8 +10,11 @@ For each model NAME it writes:
   OUT_DIR/NAME.h5                                    e3md model file exported from the training directory
   OUT_DIR/NAME.deployed.h5                           the same exported from deployed.pth
   OUT_DIR/NAME.nequip.json                           nequip's own view: parameter count, per-tensor checksums
+  OUT_DIR/NAME/{crystal,slab}.xyz                    extra reference structures stored in NAME.h5
 The weights are e3nn's random initialisation; Bessel frequencies, shifts and scales are perturbed so that a
-reader that ignores them fails.
+reader that ignores them fails. Each model file carries nequip's results on four structures: the exporter's two
+random (amorphous-like) cells, one triclinic, and a jittered crystal (cell below 2 r_max) and a slab with 10 Å
+of vacuum made here with the model's species.
 """
 import argparse
 import json
@@ -109,6 +112,28 @@ def checksum(t):
     return [int(v.size), float(v.sum()), float((v * (np.arange(v.size) % 7 + 1)).sum())]
 
 
+def lattice_structures(names, r_max, out_dir, seed):
+    """A jittered simple-cubic 3x3x3 crystal (spacing 0.55 r_max, so ~25 neighbours and a cell below 2 r_max) and a
+    3x3x2 slab of it with 10 Å of vacuum along c (pbc T T T), species cycling through the model's; extxyz files
+    with 17 significant digits, so that nequip and e3md read the same doubles."""
+    rng = np.random.default_rng(seed)
+    a = 0.55 * r_max
+    paths = []
+    for label, reps, vacuum in (("crystal", (3, 3, 3), 0.0), ("slab", (3, 3, 2), 10.0)):
+        cell = np.diag([reps[0] * a, reps[1] * a, reps[2] * a + vacuum])
+        lines = []
+        for n, (i, j, k) in enumerate(np.ndindex(*reps)):
+            x = a * np.array([i, j, k], dtype=float) + rng.uniform(-0.06 * a, 0.06 * a, 3)
+            if vacuum:
+                x[2] += vacuum / 2
+            lines.append(names[n % len(names)] + " " + " ".join("%.17g" % v for v in x))
+        path = out_dir / f"{label}.xyz"
+        path.write_text(f"{len(lines)}\nLattice=\"{' '.join('%.17g' % v for v in cell.reshape(-1))}\" "
+                        f"Properties=species:S:1:pos:R:3 pbc=\"T T T\"\n" + "\n".join(lines) + "\n")
+        paths.append(path)
+    return paths
+
+
 def deploy(train, out):
     from nequip.scripts.deploy import main as deploy_main
     deploy_main(["build", "--train-dir", str(train), str(out)])
@@ -134,11 +159,13 @@ def main(argv=None):
         if args.only and name not in args.only:
             continue
         train = build(name, overrides, 100 + i, out_dir)
-        export_nequip.export(out_dir / f"{name}.h5", train_dir=train)
+        cfg = base_config(overrides, 100 + i)
+        extra = lattice_structures(cfg["chemical_symbols"], cfg["r_max"], out_dir / name, 200 + i)
+        export_nequip.export(out_dir / f"{name}.h5", train_dir=train, reference_structures=extra)
         if do_deploy and not args.no_deploy:
             pth = out_dir / name / "deployed.pth"
             deploy(train, pth)
-            export_nequip.export(out_dir / f"{name}.deployed.h5", deployed=pth)
+            export_nequip.export(out_dir / f"{name}.deployed.h5", deployed=pth, reference_structures=extra)
         print(f"make_models: {name} done", flush=True)
     return 0
 

@@ -141,7 +141,7 @@ TEST(ModelFile, DescribesTheArchitecture) {
   EXPECT_EQ(M.layers[0].radial.sizes, (std::vector<int>{8, 16, 32}));
   EXPECT_NEAR(M.layers[0].radial.activation.constant, 1.6791767923989418, 1e-15);
   EXPECT_DOUBLE_EQ(M.layers[1].avg_num_neighbors, 11.7);
-  EXPECT_EQ(M.references.size(), 2u);
+  EXPECT_EQ(M.references.size(), 4u);  // crystal, slab (make_models.py) and the exporter's two random cells
   EXPECT_TRUE(M.references[0].has_virial);
   EXPECT_EQ(M.references[0].forces.size(), 3 * M.references[0].types.size());
 }
