@@ -24,7 +24,6 @@
 #include "io/potential_params.hpp"
 #include "io/structure_io.hpp"
 
-
 namespace e3md {
 namespace {
 
@@ -116,7 +115,8 @@ Structure structure_of(const Checkpoint& c) {
   return s;
 }
 
-SimulationOptions sim_options(const Deck& deck, const Potential& pot, const std::vector<std::string>& species = {},
+SimulationOptions sim_options(const Deck& deck, const Potential& pot,
+                              const std::vector<std::string>& species = {},
                               const std::vector<double>& masses = {}) {
   SimulationOptions o;
   o.skin = deck.skin >= 0 ? deck.skin : (pot.name() == "nequip" ? 0.5 : 1.0);
@@ -154,7 +154,8 @@ class Runner {
       Structure s = make_deck_structure(deck_);
       sim_ = std::make_unique<Simulation>(comm_, s, potential_, sim_options(deck_, *potential_));
       if (deck_.velocities.set) {
-        create_velocities(*sim_, deck_.velocities.temperature, static_cast<std::uint64_t>(deck_.velocities.seed));
+        create_velocities(*sim_, deck_.velocities.temperature,
+                          static_cast<std::uint64_t>(deck_.velocities.seed));
       }
     } else {
       const Checkpoint c = read_checkpoint(opt_.restart);
@@ -170,8 +171,9 @@ class Runner {
       stage_step0 = c.stage_step;
       integ_state = c.integrator_state;
       frames0 = c.trajectory_frames;
-      if (rank_ == 0) spdlog::info("restarting from {} at step {} (stage {}, step {} of it)", opt_.restart, c.step,
-                                   deck_.stages[static_cast<std::size_t>(c.stage)].name, c.stage_step);
+      if (rank_ == 0)
+        spdlog::info("restarting from {} at step {} (stage {}, step {} of it)", opt_.restart, c.step,
+                     deck_.stages[static_cast<std::size_t>(c.stage)].name, c.stage_step);
     }
     clock_.first_step = sim_->step();
     open_outputs(frames0);
@@ -251,7 +253,8 @@ class Runner {
     const double t0 = MPI_Wtime();
     const std::string path = checkpoint_name(deck_, sim_->step());
     const long frames = traj_ ? traj_->frames_written() : 0;
-    write_checkpoint(comm_, path, snapshot(*sim_, integ.get(), stage, stage_step, deck_.seed, frames, deck_text_),
+    write_checkpoint(comm_, path,
+                     snapshot(*sim_, integ.get(), stage, stage_step, deck_.seed, frames, deck_text_),
                      sim_->natoms());
     written_.push_back(path);
     while (static_cast<int>(written_.size()) > deck_.output.checkpoint_keep) {
@@ -319,9 +322,11 @@ class Runner {
     }
     long first_bad = bad_id < 0 ? std::numeric_limits<long>::max() : bad_id;
     MPI_Allreduce(MPI_IN_PLACE, &first_bad, 1, MPI_LONG, MPI_MIN, comm_);
-    const bool nonfinite = first_bad != std::numeric_limits<long>::max() || !std::isfinite(pe) || !std::isfinite(t);
+    const bool nonfinite =
+        first_bad != std::numeric_limits<long>::max() || !std::isfinite(pe) || !std::isfinite(t);
     if (!nonfinite && t <= limit) return;
-    std::string why = nonfinite ? "non-finite forces or positions" : "temperature " + fmt::format("{:.0f}", t) + " K";
+    std::string why =
+        nonfinite ? "non-finite forces or positions" : "temperature " + fmt::format("{:.0f}", t) + " K";
     if (first_bad != std::numeric_limits<long>::max()) {
       why += " (first affected atom id " + std::to_string(first_bad) + ")";
     } else if (!nonfinite) {
@@ -334,13 +339,13 @@ class Runner {
       write_checkpoint(comm_, path, good_.ckpt, sim_->natoms());
       saved = "last good state (step " + std::to_string(good_.step) + ") saved to " + path;
     }
-    throw std::runtime_error("run blew up at step " + std::to_string(sim_->step()) + " in stage `" + s.name + "` (" +
-                             std::to_string(stage + 1) + "): " + why + "; " + saved +
+    throw std::runtime_error("run blew up at step " + std::to_string(sim_->step()) + " in stage `" + s.name +
+                             "` (" + std::to_string(stage + 1) + "): " + why + "; " + saved +
                              "; lower the timestep or check the potential and the starting structure");
   }
 
-  // Atoms, ghosts and neighbor-list entries per rank (max/mean): at each stage start, and after a neighbor-list
-  // rebuild that moved either imbalance by more than 5 % since the last report.
+  // Atoms, ghosts and neighbor-list entries per rank (max/mean): at each stage start, and after a
+  // neighbor-list rebuild that moved either imbalance by more than 5 % since the last report.
   void report_balance(bool always) {
     const LoadBalance& b = sim_->load_balance();
     if (b.rebuilds == reported_.rebuilds && !always) return;
@@ -350,23 +355,27 @@ class Runner {
     reported_ = b;
     if (rank_ != 0) return;
     const auto& g = sim_->halo().grid();
-    spdlog::info("load balance on {} ranks, grid {}x{}x{} (step {}, neighbor build {}): atoms max/mean {:.3f} "
-                 "({} / {:.1f}), edges max/mean {:.3f} ({} / {:.1f}), ghosts max {} mean {:.1f}",
-                 b.ranks, g[0], g[1], g[2], sim_->step(), b.rebuilds, b.atom_imbalance(), b.atoms_max, b.atoms_mean,
-                 b.edge_imbalance(), b.edges_max, b.edges_mean, b.ghosts_max, b.ghosts_mean);
+    spdlog::info(
+        "load balance on {} ranks, grid {}x{}x{} (step {}, neighbor build {}): atoms max/mean {:.3f} "
+        "({} / {:.1f}), edges max/mean {:.3f} ({} / {:.1f}), ghosts max {} mean {:.1f}",
+        b.ranks, g[0], g[1], g[2], sim_->step(), b.rebuilds, b.atom_imbalance(), b.atoms_max, b.atoms_mean,
+        b.edge_imbalance(), b.edges_max, b.edges_mean, b.ghosts_max, b.ghosts_mean);
   }
 
-  // The state a blown-up run saves: taken at each stage start and every thermo interval, after the health check.
+  // The state a blown-up run saves: taken at each stage start and every thermo interval, after the health
+  // check.
   void remember_good(int stage, long stage_step, const Integrator& integ) {
-    good_.ckpt = snapshot(*sim_, &integ, stage, stage_step, deck_.seed, traj_ ? traj_->frames_written() : 0, deck_text_);
+    good_.ckpt = snapshot(*sim_, &integ, stage, stage_step, deck_.seed, traj_ ? traj_->frames_written() : 0,
+                          deck_text_);
     good_.step = sim_->step();
   }
 
   void run_stage(int stage, long done, const std::vector<double>* state) {
     const DeckStage& s = deck_.stages[static_cast<std::size_t>(stage)];
     if (s.type == "minimize") {
-      if (rank_ == 0) spdlog::info("stage {} `{}`: FIRE minimisation (force tolerance {} eV/Å)", stage + 1, s.name,
-                                   s.force_tolerance);
+      if (rank_ == 0)
+        spdlog::info("stage {} `{}`: FIRE minimisation (force tolerance {} eV/Å)", stage + 1, s.name,
+                     s.force_tolerance);
       FireParams p;
       p.force_tolerance = s.force_tolerance;
       p.max_iterations = s.max_iterations;
@@ -375,8 +384,9 @@ class Runner {
       p.coupling = coupling_of(s.barostat.couple);
       const FireResult r = minimize_fire(*sim_, p);
       if (rank_ == 0) {
-        spdlog::info("stage {} `{}`: {} after {} iterations, energy {:.6f} eV, max force {:.3e} eV/Å", stage + 1,
-                     s.name, r.converged ? "converged" : "NOT converged", r.iterations, r.energy, r.max_force);
+        spdlog::info("stage {} `{}`: {} after {} iterations, energy {:.6f} eV, max force {:.3e} eV/Å",
+                     stage + 1, s.name, r.converged ? "converged" : "NOT converged", r.iterations, r.energy,
+                     r.max_force);
       }
       write_frame(true, true);
       return;
@@ -388,9 +398,9 @@ class Runner {
     if (state) integ->load_state(*state);
     stage_t0_ = std::max(sim_->temperature(), 1.0);
     if (rank_ == 0) {
-      spdlog::info("stage {} `{}`: {} {} steps of {} ps{}", stage + 1, s.name, s.type, s.steps - done, s.timestep,
-                   s.type == "nve" ? std::string()
-                                   : fmt::format(", T {} → {} K", s.t_start, s.t_end));
+      spdlog::info("stage {} `{}`: {} {} steps of {} ps{}", stage + 1, s.name, s.type, s.steps - done,
+                   s.timestep,
+                   s.type == "nve" ? std::string() : fmt::format(", T {} → {} K", s.t_start, s.t_end));
     }
     Thermo thermo(deck_.output.thermo_every, first + s.steps);
     thermo(*sim_, *integ);
@@ -426,13 +436,15 @@ class Runner {
       const double wall = MPI_Wtime() - clock_.start;
       const auto share = [wall](double t) { return wall > 0.0 ? 100.0 * t / wall : 0.0; };
       spdlog::info("run finished at step {} ({:.6g} ps) in {:.2f} s wall", sim_->step(), sim_->time(), wall);
-      spdlog::info("output cost: {} frames {:.3f} s ({:.2f} % of the run), {} checkpoints {:.3f} s ({:.2f} %)",
-                   clock_.frames, clock_.output_s, share(clock_.output_s), clock_.checkpoints, clock_.checkpoint_s,
-                   share(clock_.checkpoint_s));
+      spdlog::info(
+          "output cost: {} frames {:.3f} s ({:.2f} % of the run), {} checkpoints {:.3f} s ({:.2f} %)",
+          clock_.frames, clock_.output_s, share(clock_.output_s), clock_.checkpoints, clock_.checkpoint_s,
+          share(clock_.checkpoint_s));
       const long steps = std::max(1L, sim_->step() - clock_.first_step);
-      spdlog::info("halo exchange: {:.3f} s on the slowest rank ({:.2f} % of the run), {:.3f} MB sent by all ranks, "
-                   "{:.1f} kB per MD step",
-                   halo_max, share(halo_max), bytes / 1e6, bytes / 1e3 / static_cast<double>(steps));
+      spdlog::info(
+          "halo exchange: {:.3f} s on the slowest rank ({:.2f} % of the run), {:.3f} MB sent by all ranks, "
+          "{:.1f} kB per MD step",
+          halo_max, share(halo_max), bytes / 1e6, bytes / 1e3 / static_cast<double>(steps));
     }
   }
 
@@ -503,10 +515,12 @@ std::string describe_plan(const Deck& deck, long natoms) {
     const auto& s = deck.stages[i];
     os << "  " << i + 1 << ". " << s.name << ": " << s.type;
     if (s.type == "minimize") {
-      os << " (FIRE, force tolerance " << s.force_tolerance << " eV/Å, at most " << s.max_iterations << " iterations)";
+      os << " (FIRE, force tolerance " << s.force_tolerance << " eV/Å, at most " << s.max_iterations
+         << " iterations)";
     } else {
       os << ", " << s.steps << " steps × " << s.timestep << " ps = " << s.steps * s.timestep << " ps";
-      if (s.type != "nve") os << ", T " << s.t_start << " → " << s.t_end << " K (" << s.thermostat.kind << ")";
+      if (s.type != "nve")
+        os << ", T " << s.t_start << " → " << s.t_end << " K (" << s.thermostat.kind << ")";
       if (s.type == "npt") os << ", P " << s.barostat.pressure << " bar (" << s.barostat.couple << ")";
       t += s.steps * s.timestep;
     }
@@ -516,7 +530,8 @@ std::string describe_plan(const Deck& deck, long natoms) {
   const auto& o = deck.output;
   if (!o.trajectory.empty()) {
     const long frames = deck.total_steps() / o.trajectory_every + 1 + static_cast<long>(deck.stages.size());
-    const double per_atom = 3 * 8 + 3 * 4 + (o.trajectory_velocities ? 24 : 0) + (o.trajectory_forces ? 24 : 0);
+    const double per_atom =
+        3 * 8 + 3 * 4 + (o.trajectory_velocities ? 24 : 0) + (o.trajectory_forces ? 24 : 0);
     os << "  trajectory " << o.trajectory << ": about " << frames << " frames, "
        << fmt::format("{:.1f}", frames * per_atom * static_cast<double>(natoms) / 1e6) << " MB\n";
   }

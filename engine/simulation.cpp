@@ -12,11 +12,12 @@ namespace e3md {
 double element_mass(const std::string& symbol) {
   // IUPAC standard atomic weights (abridged), amu.
   static const std::map<std::string, double> table = {
-      {"H", 1.008},    {"He", 4.0026},  {"Li", 6.94},    {"Be", 9.0122},  {"B", 10.81},    {"C", 12.011},
-      {"N", 14.007},   {"O", 15.999},   {"F", 18.998},   {"Ne", 20.180},  {"Na", 22.990},  {"Mg", 24.305},
-      {"Al", 26.982},  {"Si", 28.085},  {"P", 30.974},   {"S", 32.06},    {"Cl", 35.45},   {"Ar", 39.948},
-      {"K", 39.098},   {"Ca", 40.078},  {"Ti", 47.867},  {"Fe", 55.845},  {"Cu", 63.546},  {"Zn", 65.38},
-      {"Ge", 72.630},  {"Kr", 83.798},  {"Xe", 131.29},  {"Zr", 91.224},  {"Ag", 107.87},  {"Sn", 118.71},  {"La", 138.91},  {"Au", 196.97}};
+      {"H", 1.008},   {"He", 4.0026}, {"Li", 6.94},   {"Be", 9.0122}, {"B", 10.81},   {"C", 12.011},
+      {"N", 14.007},  {"O", 15.999},  {"F", 18.998},  {"Ne", 20.180}, {"Na", 22.990}, {"Mg", 24.305},
+      {"Al", 26.982}, {"Si", 28.085}, {"P", 30.974},  {"S", 32.06},   {"Cl", 35.45},  {"Ar", 39.948},
+      {"K", 39.098},  {"Ca", 40.078}, {"Ti", 47.867}, {"Fe", 55.845}, {"Cu", 63.546}, {"Zn", 65.38},
+      {"Ge", 72.630}, {"Kr", 83.798}, {"Xe", 131.29}, {"Zr", 91.224}, {"Ag", 107.87}, {"Sn", 118.71},
+      {"La", 138.91}, {"Au", 196.97}};
   const auto it = table.find(symbol);
   return it == table.end() ? 0.0 : it->second;
 }
@@ -122,9 +123,9 @@ void Simulation::check_structure(const Structure& s) const {
       const double need = (std::max(smax, 1.0) - std::min(smin, 0.0)) * len;
       throw std::runtime_error("box too small along non-periodic direction " + std::string(1, "abc"[k]) +
                                ": atom id " + std::to_string(bad) + " lies at fractional coordinate " +
-                               std::to_string(smin < 0.0 ? smin : smax) + " outside [0, 1); make cell vector " +
-                               std::string(1, "abc"[k]) + " at least " + std::to_string(need) +
-                               " Å long and place the atoms inside it");
+                               std::to_string(smin < 0.0 ? smin : smax) +
+                               " outside [0, 1); make cell vector " + std::string(1, "abc"[k]) +
+                               " at least " + std::to_string(need) + " Å long and place the atoms inside it");
     }
   }
 }
@@ -254,7 +255,8 @@ Structure Simulation::gather() const {
     }
     all.resize(static_cast<std::size_t>(total));
   }
-  MPI_Gatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, 0, comm());
+  MPI_Gatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, 0,
+              comm());
   if (rank() != 0) return out;
   const auto nat = static_cast<std::size_t>(natoms_);
   out.species.resize(nat);

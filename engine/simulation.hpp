@@ -22,11 +22,11 @@
 namespace e3md {
 
 struct SimulationOptions {
-  double skin = 1.0;                       // Verlet skin (Å)
-  std::array<int, 3> grid{{0, 0, 0}};      // MPI grid; {0,0,0} lets HaloExchange choose
-  std::map<std::string, double> masses;    // amu, per species name; overrides potential and element table
-  double min_distance = 0.5;               // Å; closer atoms at construction are an input error
-  std::string source;                      // where the structure came from (file, deck key); names input errors
+  double skin = 1.0;                     // Verlet skin (Å)
+  std::array<int, 3> grid{{0, 0, 0}};    // MPI grid; {0,0,0} lets HaloExchange choose
+  std::map<std::string, double> masses;  // amu, per species name; overrides potential and element table
+  double min_distance = 0.5;             // Å; closer atoms at construction are an input error
+  std::string source;                    // where the structure came from (file, deck key); names input errors
 };
 
 // Work per rank after a neighbor-list build: owned atoms, ghost atoms and neighbor-list entries (edges for
@@ -66,17 +66,17 @@ class Simulation {
   // changed), else refreshes ghost positions; zeroes and computes forces (ghost forces summed into
   // owners); sums energy and virial over ranks.
   void compute_forces(const ComputeRequest& request = {});
-  double potential_energy() const { return energy_; }          // eV, all ranks
-  const Mat3& virial() const { return virial_; }               // eV, Σ r⊗F over all ranks
+  double potential_energy() const { return energy_; }  // eV, all ranks
+  const Mat3& virial() const { return virial_; }       // eV, Σ r⊗F over all ranks
   const std::vector<double>& atom_energy() const { return result_.atom_energy; }  // eV, owned atoms
 
   // Observables (collective unless noted).
-  Mat3 kinetic_tensor() const;      // Σ m v⊗v · mvv2e (eV): twice the kinetic energy tensor
-  double kinetic_energy() const;    // eV
+  Mat3 kinetic_tensor() const;    // Σ m v⊗v · mvv2e (eV): twice the kinetic energy tensor
+  double kinetic_energy() const;  // eV
   int dof() const { return static_cast<int>(3 * natoms_ - 3); }
-  double temperature() const;       // K, 3N − 3 degrees of freedom
-  Mat3 pressure_tensor() const;     // bar
-  double pressure() const;          // bar
+  double temperature() const;                      // K, 3N − 3 degrees of freedom
+  Mat3 pressure_tensor() const;                    // bar
+  double pressure() const;                         // bar
   double volume() const { return box_.volume(); }  // Å³, local
 
   long step() const { return step_; }

@@ -35,7 +35,8 @@ class Reader {
   }
 
   // Rejects keys outside `allowed`, suggesting the closest allowed key.
-  void check_keys(const YAML::Node& node, const std::string& section, const std::vector<std::string>& allowed) const {
+  void check_keys(const YAML::Node& node, const std::string& section,
+                  const std::vector<std::string>& allowed) const {
     require_map(node, section);
     for (const auto& kv : node) {
       const auto key = kv.first.as<std::string>();
@@ -102,7 +103,8 @@ class Reader {
     }
     return v;
   }
-  std::string choice(const YAML::Node& node, const std::string& key, const std::vector<std::string>& options) const {
+  std::string choice(const YAML::Node& node, const std::string& key,
+                     const std::vector<std::string>& options) const {
     const auto v = string(node, key);
     if (std::find(options.begin(), options.end(), v) != options.end()) return v;
     std::string msg = "`" + key + "` is `" + v + "`; expected one of:";
@@ -126,8 +128,8 @@ void read_system(const Reader& r, const YAML::Node& n, Deck& deck) {
     deck.system.structure = r.string(n["structure"], "system.structure");
     const auto path = deck.resolve(deck.system.structure);
     if (!fs::exists(path)) {
-      r.fail(n["structure"], "structure file `" + deck.system.structure +
-                                 "` not found (looked for " + path + "); fix the path or use `build`");
+      r.fail(n["structure"], "structure file `" + deck.system.structure + "` not found (looked for " + path +
+                                 "); fix the path or use `build`");
     }
   } else if (n["build"]) {
     r.require_map(n["build"], "system.build");
@@ -158,14 +160,15 @@ void read_potential(const Reader& r, const YAML::Node& n, Deck& deck) {
     deck.potential.classical = r.string(n["classical"], "potential.classical");
     const auto path = deck.resolve(deck.potential.classical);
     if (!fs::exists(path)) {
-      r.fail(n["classical"], "classical parameter file `" + deck.potential.classical + "` not found (looked for " +
-                                 path + "); see inputs/potentials/");
+      r.fail(n["classical"], "classical parameter file `" + deck.potential.classical +
+                                 "` not found (looked for " + path + "); see inputs/potentials/");
     }
   }
   if (n["precision"]) {
     deck.potential.precision = r.choice(n["precision"], "potential.precision", {"float64", "float32"});
     if (!n["model"] && deck.potential.precision != "float64") {
-      r.fail(n["precision"], "`precision: float32` applies to NequIP models only; remove it for classical potentials");
+      r.fail(n["precision"],
+             "`precision: float32` applies to NequIP models only; remove it for classical potentials");
     }
   }
 }
@@ -193,13 +196,14 @@ DeckStage read_stage(const Reader& r, const YAML::Node& n, std::size_t index) {
   s.type = r.choice(n["type"], "type", {"minimize", "nve", "nvt", "npt"});
   if (n["timestep"]) s.timestep = r.positive(n["timestep"], "timestep");
   if (s.timestep > 0.01) {
-    r.fail(n["timestep"], "`timestep` is in ps; " + n["timestep"].Scalar() +
-                              " ps is far too long for MD (typical: 0.001)");
+    r.fail(n["timestep"],
+           "`timestep` is in ps; " + n["timestep"].Scalar() + " ps is far too long for MD (typical: 0.001)");
   }
   const bool thermal = s.type == "nvt" || s.type == "npt";
   double rate = 0.0;
   if (n["temperature"]) {
-    if (!thermal) r.fail(n["temperature"], "`temperature` is only used by nvt and npt stages, not `" + s.type + "`");
+    if (!thermal)
+      r.fail(n["temperature"], "`temperature` is only used by nvt and npt stages, not `" + s.type + "`");
     read_temperature(r, n["temperature"], s, rate);
   } else if (thermal) {
     r.fail(n, "stage `" + s.name + "` (" + s.type + ") needs `temperature` (K, or {start, end[, rate]})");
@@ -215,15 +219,18 @@ DeckStage read_stage(const Reader& r, const YAML::Node& n, std::size_t index) {
     }
     const int given = (n["steps"] ? 1 : 0) + (n["duration"] ? 1 : 0) + (rate > 0 ? 1 : 0);
     if (given == 0) {
-      r.fail(n, "stage `" + s.name + "` needs its length: `steps`, `duration` (ps) or a temperature `rate` (K/ps)");
+      r.fail(n, "stage `" + s.name +
+                    "` needs its length: `steps`, `duration` (ps) or a temperature `rate` (K/ps)");
     }
-    if (given > 1) r.fail(n, "stage `" + s.name + "` gives its length twice: use one of steps, duration, rate");
+    if (given > 1)
+      r.fail(n, "stage `" + s.name + "` gives its length twice: use one of steps, duration, rate");
     if (n["steps"]) {
       s.steps = r.positive_integer(n["steps"], "steps");
     } else if (n["duration"]) {
       s.steps = std::lround(r.positive(n["duration"], "duration") / s.timestep);
     } else {
-      if (s.t_start == s.t_end) r.fail(n["temperature"], "a `rate` needs different start and end temperatures");
+      if (s.t_start == s.t_end)
+        r.fail(n["temperature"], "a `rate` needs different start and end temperatures");
       s.steps = std::lround(std::abs(s.t_end - s.t_start) / rate / s.timestep);
     }
     if (s.steps <= 0) r.fail(n, "stage `" + s.name + "` has no steps; lengthen it");
@@ -270,7 +277,8 @@ void read_output(const Reader& r, const YAML::Node& n, Deck& deck) {
     if (!t["file"] || !t["every"]) r.fail(t, "`output.trajectory` needs `file` (*.h5md) and `every` (steps)");
     o.trajectory = r.string(t["file"], "output.trajectory.file");
     if (fs::path(o.trajectory).extension() != ".h5md") {
-      r.fail(t["file"], "trajectory files are H5MD and must end in .h5md (analysis tools pick the reader by it)");
+      r.fail(t["file"],
+             "trajectory files are H5MD and must end in .h5md (analysis tools pick the reader by it)");
     }
     o.trajectory_every = r.positive_integer(t["every"], "output.trajectory.every");
     if (t["velocities"]) o.trajectory_velocities = r.boolean(t["velocities"], "output.trajectory.velocities");
@@ -298,13 +306,15 @@ void read_output(const Reader& r, const YAML::Node& n, Deck& deck) {
     if (!c["file"] || !c["every"]) r.fail(c, "`output.checkpoint` needs `file` (*.h5) and `every`");
     o.checkpoint = r.string(c["file"], "output.checkpoint.file");
     read_interval(r, c["every"], "output.checkpoint.every", o.checkpoint_every);
-    if (c["keep"]) o.checkpoint_keep = static_cast<int>(r.positive_integer(c["keep"], "output.checkpoint.keep"));
+    if (c["keep"])
+      o.checkpoint_keep = static_cast<int>(r.positive_integer(c["keep"], "output.checkpoint.keep"));
   }
   if (n["final_structure"]) o.final_structure = r.string(n["final_structure"], "output.final_structure");
   std::set<std::string> files;
   for (const auto* f : {&o.trajectory, &o.xyz, &o.checkpoint, &o.final_structure}) {
     if (f->empty()) continue;
-    if (!files.insert(*f).second) r.fail(n, "output file `" + *f + "` is used twice; give each output its own name");
+    if (!files.insert(*f).second)
+      r.fail(n, "output file `" + *f + "` is used twice; give each output its own name");
   }
 }
 
@@ -356,7 +366,8 @@ Deck parse_deck(const std::string& text, const std::string& name, const std::str
   if (!root || root.IsNull()) throw DeckError(name + ": the deck is empty; see inputs/decks/ for examples");
   if (!overrides.model.empty()) {
     if (!fs::exists(overrides.model)) {
-      throw DeckError("--model " + overrides.model + ": model file not found; export one with tools/export_nequip.py");
+      throw DeckError("--model " + overrides.model +
+                      ": model file not found; export one with tools/export_nequip.py");
     }
     if (root.IsMap()) {
       YAML::Node p;
@@ -374,7 +385,8 @@ Deck parse_deck(const std::string& text, const std::string& name, const std::str
                {"system", "potential", "neighbor", "seed", "decomposition", "velocities", "stages", "output",
                 "analysis"});
   if (!root["system"]) r.fail(root, "the deck has no `system` section (a structure file or a builder)");
-  if (!root["potential"]) r.fail(root, "the deck has no `potential` section (a NequIP model or a classical potential)");
+  if (!root["potential"])
+    r.fail(root, "the deck has no `potential` section (a NequIP model or a classical potential)");
   if (!root["stages"]) r.fail(root, "the deck has no `stages` list (minimize, nve, nvt, npt)");
   read_system(r, root["system"], deck);
   read_potential(r, root["potential"], deck);
@@ -389,7 +401,8 @@ Deck parse_deck(const std::string& text, const std::string& name, const std::str
   if (const auto& d = root["decomposition"]) {
     deck.grid_source = r.where(d);
     if (d.IsScalar()) {
-      if (d.Scalar() != "auto") r.fail(d, "`decomposition` is `auto` or a list of three rank counts, e.g. [2, 1, 1]");
+      if (d.Scalar() != "auto")
+        r.fail(d, "`decomposition` is `auto` or a list of three rank counts, e.g. [2, 1, 1]");
     } else if (d.IsSequence() && d.size() == 3) {
       for (std::size_t k = 0; k < 3; ++k) {
         deck.grid[k] = static_cast<int>(r.positive_integer(d[k], "decomposition[" + std::to_string(k) + "]"));

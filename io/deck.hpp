@@ -3,13 +3,13 @@
 // name file:line:column. docs/deck-reference.md documents every key.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <array>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 namespace e3md {
 
@@ -27,9 +27,9 @@ struct DeckSystem {
 };
 
 struct DeckPotential {
-  std::string model;        // NequIP model file (HDF5)
-  std::string classical;    // classical parameter file (YAML)
-  YAML::Node inline_params; // classical parameters given inline
+  std::string model;                  // NequIP model file (HDF5)
+  std::string classical;              // classical parameter file (YAML)
+  YAML::Node inline_params;           // classical parameters given inline
   std::string precision = "float64";  // float64 | float32 (NequIP)
   std::string source;
 };
@@ -41,45 +41,45 @@ struct DeckThermostat {
 };
 
 struct DeckBarostat {
-  double pressure = 1.0;        // bar (target, constant over the stage)
-  double damping = 1.0;         // ps (Pdamp)
-  std::string couple = "iso";   // iso | aniso | z
+  double pressure = 1.0;       // bar (target, constant over the stage)
+  double damping = 1.0;        // ps (Pdamp)
+  std::string couple = "iso";  // iso | aniso | z
 };
 
 struct DeckStage {
   std::string name;
-  std::string type;             // minimize | nve | nvt | npt
-  double timestep = 0.001;      // ps
-  long steps = 0;               // number of steps (from `steps`, `duration` or a ramp `rate`)
-  double t_start = 0.0;         // K (nvt, npt)
-  double t_end = 0.0;           // K
+  std::string type;         // minimize | nve | nvt | npt
+  double timestep = 0.001;  // ps
+  long steps = 0;           // number of steps (from `steps`, `duration` or a ramp `rate`)
+  double t_start = 0.0;     // K (nvt, npt)
+  double t_end = 0.0;       // K
   DeckThermostat thermostat;
   DeckBarostat barostat;
   // minimize
   double force_tolerance = 1e-3;  // eV/Å (max force component)
   long max_iterations = 10000;
   bool relax_cell = false;
-  std::string source;           // "file:line" of the stage
+  std::string source;  // "file:line" of the stage
 };
 
 struct DeckInterval {
-  long every_steps = 0;         // 0 = off
-  double every_minutes = 0.0;   // wall-clock minutes; 0 = off
+  long every_steps = 0;        // 0 = off
+  double every_minutes = 0.0;  // wall-clock minutes; 0 = off
 };
 
 struct DeckOutput {
   std::string directory = ".";
-  std::string trajectory;            // H5MD file (relative to directory); empty = none
+  std::string trajectory;  // H5MD file (relative to directory); empty = none
   long trajectory_every = 0;
   bool trajectory_velocities = true;
   bool trajectory_forces = false;
-  std::string xyz;                   // extended XYZ trajectory (optional)
+  std::string xyz;  // extended XYZ trajectory (optional)
   long xyz_every = 0;
   long thermo_every = 100;
-  std::string checkpoint;            // checkpoint file stem (relative to directory); empty = none
+  std::string checkpoint;  // checkpoint file stem (relative to directory); empty = none
   DeckInterval checkpoint_every;
   int checkpoint_keep = 2;
-  std::string final_structure;       // written at the end (extxyz); empty = none
+  std::string final_structure;  // written at the end (extxyz); empty = none
 };
 
 struct DeckVelocities {
@@ -89,18 +89,18 @@ struct DeckVelocities {
 };
 
 struct Deck {
-  std::string path;            // the deck file
-  std::string directory;       // folder of the deck: relative paths in the deck are resolved against it
+  std::string path;       // the deck file
+  std::string directory;  // folder of the deck: relative paths in the deck are resolved against it
   DeckSystem system;
   DeckPotential potential;
-  double skin = -1.0;          // Å; negative = the potential's default
+  double skin = -1.0;  // Å; negative = the potential's default
   long seed = 12345;
   std::array<int, 3> grid{{0, 0, 0}};  // decomposition; zeros = automatic
-  std::string grid_source;     // "file:line:column" of `decomposition`, for rank-count errors
+  std::string grid_source;             // "file:line:column" of `decomposition`, for rank-count errors
   DeckVelocities velocities;
   std::vector<DeckStage> stages;
   DeckOutput output;
-  YAML::Node analysis;         // optional post-run analysis (driver interprets it)
+  YAML::Node analysis;  // optional post-run analysis (driver interprets it)
 
   long total_steps() const;
   // A path from the deck, resolved against the deck's folder (absolute paths unchanged).

@@ -1,9 +1,10 @@
 // The distributed NequIP potential gives the single-rank result on any rank count: a Li-P-O-N model with the
 // reference study's radial settings (tests/nequip/make_lipon_model.py, 3 layers, so features cross the halo
 // between layers twice) on a crystal, an amorphous LiPON, a Li(110)||LiPON slab with vacuum along c and a
-// general triclinic cell, with the automatic grid and with a P×1×1 grid whose subdomains are thinner than r_max
-// (ghosts come from two or more swaps). Energy, forces and virial agree with the same computation on
+// general triclinic cell, with the automatic grid and with a P×1×1 grid whose subdomains are thinner than
+// r_max (ghosts come from two or more swaps). Energy, forces and virial agree with the same computation on
 // MPI_COMM_SELF (on rank 0) to 1e-10 relative; 200 velocity-Verlet steps give the same trajectory to 1e-8 Å.
+#include <gtest/gtest.h>
 #include <mpi.h>
 
 #include <algorithm>
@@ -12,8 +13,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "driver/builder_amorphous.hpp"
 #include "driver/builder_crystal.hpp"
@@ -101,7 +100,8 @@ std::vector<Vec3> forces_by_id(const Simulation& sim) {
   const Atoms& a = sim.atoms();
   for (int i = 0; i < a.nlocal; ++i) {
     const auto u = static_cast<std::size_t>(i);
-    for (int k = 0; k < 3; ++k) f[3 * static_cast<std::size_t>(a.id[u]) + static_cast<std::size_t>(k)] = a.f[u][k];
+    for (int k = 0; k < 3; ++k)
+      f[3 * static_cast<std::size_t>(a.id[u]) + static_cast<std::size_t>(k)] = a.f[u][k];
   }
   MPI_Allreduce(MPI_IN_PLACE, f.data(), static_cast<int>(f.size()), MPI_DOUBLE, MPI_SUM, sim.comm());
   std::vector<Vec3> out(static_cast<std::size_t>(sim.natoms()));
@@ -167,10 +167,11 @@ void expect_same_forces(const Structure& s, const std::array<int, 3>& grid, cons
   EXPECT_LE(dv, 1e-10) << label;
   const LoadBalance& b = many.load_balance();
   if (world_rank() == 0) {
-    std::printf("%d rank(s) %-40s %-10s atoms %4ld, ghosts max %5ld: energy rel %.1e, forces rel %.1e, virial rel "
-                "%.1e\n",
-                world_size(), label.c_str(), grid[0] ? "P x 1 x 1" : "auto grid", many.natoms(), b.ghosts_max, de, df,
-                dv);
+    std::printf(
+        "%d rank(s) %-40s %-10s atoms %4ld, ghosts max %5ld: energy rel %.1e, forces rel %.1e, virial rel "
+        "%.1e\n",
+        world_size(), label.c_str(), grid[0] ? "P x 1 x 1" : "auto grid", many.natoms(), b.ghosts_max, de, df,
+        dv);
   }
 }
 
@@ -190,8 +191,8 @@ void expect_same_trajectory(const Structure& s, const std::array<int, 3>& grid, 
   const double d = max_diff(x1, xn);
   EXPECT_LE(d, 1e-8) << label;
   if (world_rank() == 0) {
-    std::printf("%d rank(s) %-40s %-10s %d NVE steps: max position difference %.2e A\n", world_size(), label.c_str(),
-                grid[0] ? "P x 1 x 1" : "auto grid", kSteps, d);
+    std::printf("%d rank(s) %-40s %-10s %d NVE steps: max position difference %.2e A\n", world_size(),
+                label.c_str(), grid[0] ? "P x 1 x 1" : "auto grid", kSteps, d);
   }
 }
 
