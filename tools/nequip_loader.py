@@ -12,8 +12,10 @@ import re
 import numpy as np
 
 SUPPORTED = "nequip 0.5.x and 0.6.x (on e3nn 0.4.4-0.5.x) with the default model builders"
+# initialize_from_state only sets the starting weights of a training run (a fine-tuning); it adds no module, and
+# the exporter builds with initialize=False, where it does nothing, then loads the trained weights.
 SUPPORTED_BUILDERS = {"SimpleIrrepsConfig", "EnergyModel", "PerSpeciesRescale", "StressForceOutput",
-                      "ForceOutput", "RescaleEnergyEtc"}
+                      "ForceOutput", "RescaleEnergyEtc", "initialize_from_state"}
 EXTRA_KEYS = ["config", "nequip_version", "e3nn_version", "torch_version", "r_max", "n_species", "type_names",
               "model_dtype", "default_dtype", "num_types"]
 
