@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "tests/support/mpi_world.hpp"
 #include "io/h5md_reader.hpp"
 #include "io/h5md_writer.hpp"
 
@@ -30,24 +31,13 @@ Box ref_box(std::int64_t f) {
   return Box(h, {true, true, f % 2 == 0});
 }
 
-int rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int size() {
-  int s = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &s);
-  return s;
-}
-
 std::string shared_path(const std::string& name) {
-  return std::string("/tmp/e3md_h5md_mpi_") + std::to_string(size()) + "_" + name;
+  return std::string("/tmp/e3md_h5md_mpi_") + std::to_string(test::world_size()) + "_" + name;
 }
 
 std::vector<std::int64_t> my_ids(bool blocks) {
   std::vector<std::int64_t> ids;
-  const int r = rank(), n = size();
+  const int r = test::world_rank(), n = test::world_size();
   for (std::int64_t i = 0; i < kAtoms; ++i) {
     const int owner = blocks ? static_cast<int>(i * n / kAtoms) : static_cast<int>(i % n);
     if (owner == r) ids.push_back(i);
@@ -121,7 +111,7 @@ TEST_P(H5mdParallel, EveryRankCountWritesTheSameFile) {
     w.close();
   }
   MPI_Barrier(MPI_COMM_WORLD);
-  if (rank() == 0) {
+  if (test::world_rank() == 0) {
     H5mdReader r(path);
     ASSERT_EQ(r.frames(), 4);
     ASSERT_EQ(r.natoms(), kAtoms);
@@ -150,7 +140,7 @@ TEST_P(H5mdParallel, AppendAfterStepDropsLaterFramesWithoutDuplicates) {
     w.close();
   }
   MPI_Barrier(MPI_COMM_WORLD);
-  if (rank() == 0) {
+  if (test::world_rank() == 0) {
     H5mdReader r(path);
     ASSERT_EQ(r.frames(), 5);
     EXPECT_EQ(r.steps(), (std::vector<std::int64_t>{0, 10, 20, 30, 40}));
@@ -168,7 +158,7 @@ TEST(H5mdParallelErrors, MissingAtomsAreRejectedOnEveryRank) {
   EXPECT_THROW(write_frames(w, 0, 1, false, 0), H5mdError);
   w.close();
   MPI_Barrier(MPI_COMM_WORLD);
-  if (rank() == 0) std::remove(path.c_str());
+  if (test::world_rank() == 0) std::remove(path.c_str());
 }
 
 INSTANTIATE_TEST_SUITE_P(Layouts, H5mdParallel, ::testing::Values(false, true),
@@ -181,7 +171,7 @@ int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   ::testing::InitGoogleTest(&argc, argv);
   // Only rank 0 prints; every rank runs every test (the writer is collective).
-  if (e3md::rank() != 0) {
+  if (e3md::test::world_rank() != 0) {
     auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
     delete listeners.Release(listeners.default_result_printer());
   }

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 
+#include "tests/support/mpi_world.hpp"
 #include "io/checkpoint.hpp"
 
 namespace fs = std::filesystem;
@@ -14,21 +15,10 @@ using namespace e3md;
 
 namespace {
 
-int rank_() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int size_() {
-  int s = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &s);
-  return s;
-}
-
 // A shared folder name for all ranks.
 std::string shared_dir() {
   char buf[256] = {0};
-  if (rank_() == 0) {
+  if (test::world_rank() == 0) {
     const auto d = fs::temp_directory_path() / ("e3md_ckpt_" + std::to_string(::getpid()));
     fs::create_directories(d);
     std::snprintf(buf, sizeof(buf), "%s", d.c_str());
@@ -77,7 +67,7 @@ Checkpoint share(const Checkpoint& all) {
   c.v.clear();
   c.image.clear();
   for (std::size_t i = all.id.size(); i-- > 0;) {
-    if (static_cast<int>(i % static_cast<std::size_t>(size_())) != rank_()) continue;
+    if (static_cast<int>(i % static_cast<std::size_t>(test::world_size())) != test::world_rank()) continue;
     c.id.push_back(all.id[i]);
     c.type.push_back(all.type[i]);
     c.x.push_back(all.x[i]);
@@ -119,7 +109,7 @@ TEST(Checkpoint, RoundTripIsExactOnAnyRankCount) {
     ASSERT_TRUE(r.image[k] == all.image[k]) << "atom " << i;
   }
   MPI_Barrier(MPI_COMM_WORLD);
-  if (rank_() == 0) fs::remove_all(dir);
+  if (test::world_rank() == 0) fs::remove_all(dir);
 }
 
 TEST(Checkpoint, RewritingReplacesTheOldFileWhole) {
@@ -134,13 +124,13 @@ TEST(Checkpoint, RewritingReplacesTheOldFileWhole) {
   EXPECT_EQ(r.step, 2);
   EXPECT_EQ(r.x[3].x(), 42.0);
   MPI_Barrier(MPI_COMM_WORLD);
-  if (rank_() == 0) fs::remove_all(dir);
+  if (test::world_rank() == 0) fs::remove_all(dir);
 }
 
 TEST(Checkpoint, DamagedOrForeignFilesAreRejected) {
   const std::string dir = shared_dir();
   MPI_Barrier(MPI_COMM_WORLD);
-  if (rank_() == 0) {
+  if (test::world_rank() == 0) {
     const std::string path = dir + "/ckpt.h5";
     const Checkpoint all = reference(20);
     // Only rank 0 writes here: a one-rank communicator.

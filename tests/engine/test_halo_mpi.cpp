@@ -10,6 +10,7 @@
 #include <memory>
 #include <random>
 
+#include "tests/support/mpi_world.hpp"
 #include "engine/decomposition.hpp"
 #include "engine/halo_exchange.hpp"
 #include "engine/neighbor_builder.hpp"
@@ -19,18 +20,6 @@ namespace e3md {
 namespace {
 
 const auto* const kMpi = ::testing::AddGlobalTestEnvironment(new test::MpiEnvironment);
-
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-
-int world_size() {
-  int n = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
 
 // Every ordered factorisation of n into three positive factors, plus {0,0,0} (automatic).
 std::vector<std::array<int, 3>> all_grids(int n) {
@@ -235,7 +224,7 @@ TEST_P(HaloGeometry, ForcesGhostCountsAndPairSetsMatchBruteForce) {
   // The serial reference uses the owned (wrapped) positions gathered by id from the decomposition.
   std::unique_ptr<Reference> ref_ptr;
   double worst_rel_force = 0.0, worst_rel_energy = 0.0;  // over grids and list kinds, for the log
-  for (const auto& grid : all_grids(world_size())) {
+  for (const auto& grid : all_grids(test::world_size())) {
     SCOPED_TRACE(std::string(g.name) + " grid " + std::to_string(grid[0]) + "x" + std::to_string(grid[1]) +
                  "x" + std::to_string(grid[2]));
     Distributed d = distribute(g, grid, g.cutoff + g.skin);
@@ -279,16 +268,16 @@ TEST_P(HaloGeometry, ForcesGhostCountsAndPairSetsMatchBruteForce) {
       EXPECT_TRUE(got == want) << "pair sets differ";
     }
   }
-  if (world_rank() == 0) {
+  if (test::world_rank() == 0) {
     std::printf("[ measured ] %s on %d ranks: max |dF|/max|F| = %.2e, |dE|/|E| = %.2e\n", g.name,
-                world_size(), worst_rel_force, worst_rel_energy);
+                test::world_size(), worst_rel_force, worst_rel_energy);
   }
 }
 
 TEST_P(HaloGeometry, ForwardAndReverseOfGenericFields) {
   const Geometry g = make_geometry(GetParam());
   const int natoms = static_cast<int>(g.x.size());
-  for (const auto& grid : all_grids(world_size())) {
+  for (const auto& grid : all_grids(test::world_size())) {
     SCOPED_TRACE(std::string(g.name) + " grid " + std::to_string(grid[0]) + "x" + std::to_string(grid[1]) +
                  "x" + std::to_string(grid[2]));
     Distributed d = distribute(g, grid, g.cutoff + g.skin);
@@ -345,8 +334,8 @@ TEST_P(HaloGeometry, ForwardAndReverseOfGenericFields) {
     std::vector<double> probe(static_cast<std::size_t>(n * 4), 0.0);
     d.halo->forward(probe.data(), 4);
     for (int s = 0; s < d.halo->num_swaps(); ++s) expected += d.halo->swap_send_count(s);
-    if (world_size() == 1) expected = 0;  // only self-swaps
-    if (world_size() > 1) {
+    if (test::world_size() == 1) expected = 0;  // only self-swaps
+    if (test::world_size() > 1) {
       // Self-swaps (a single subdomain along a periodic axis) copy in memory; exclude them.
       long long self = 0;
       int first = 0;
@@ -371,7 +360,7 @@ TEST_P(HaloGeometry, MigrationKeepsEveryAtomOnceWithImageCounters) {
   const int natoms = static_cast<int>(g.x.size());
   const test::SoftRepulsion pot{1.3, g.cutoff};
   std::unique_ptr<Reference> ref_ptr;
-  for (const auto& grid : all_grids(world_size())) {
+  for (const auto& grid : all_grids(test::world_size())) {
     SCOPED_TRACE(std::string(g.name) + " grid " + std::to_string(grid[0]) + "x" + std::to_string(grid[1]) +
                  "x" + std::to_string(grid[2]));
     Distributed d = distribute(g, grid, g.cutoff + g.skin);

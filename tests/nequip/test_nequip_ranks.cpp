@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/mpi_world.hpp"
 #include "driver/builder_amorphous.hpp"
 #include "driver/builder_crystal.hpp"
 #include "driver/builder_interface.hpp"
@@ -26,18 +27,6 @@
 using namespace e3md;
 
 namespace {
-
-int world_size() {
-  int n = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
-
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
 
 std::shared_ptr<NequipPotential> potential() {
   static auto pot = std::make_shared<NequipPotential>(read_model_file(E3MD_LIPON_MODEL));
@@ -146,7 +135,7 @@ void share(std::vector<Vec3>& v, double* scalars, int nscalars) {
 void expect_same_forces(const Structure& s, const std::array<int, 3>& grid, const std::string& label) {
   std::vector<Vec3> f1(s.size());
   double ref[10] = {0};  // energy, virial
-  if (world_rank() == 0) {
+  if (test::world_rank() == 0) {
     Simulation one(MPI_COMM_SELF, s, potential(), options());
     one.compute_forces();
     f1 = forces_by_id(one);
@@ -166,11 +155,11 @@ void expect_same_forces(const Structure& s, const std::array<int, 3>& grid, cons
   EXPECT_LE(df, 1e-10) << label;
   EXPECT_LE(dv, 1e-10) << label;
   const LoadBalance& b = many.load_balance();
-  if (world_rank() == 0) {
+  if (test::world_rank() == 0) {
     std::printf(
         "%d rank(s) %-40s %-10s atoms %4ld, ghosts max %5ld: energy rel %.1e, forces rel %.1e, virial rel "
         "%.1e\n",
-        world_size(), label.c_str(), grid[0] ? "P x 1 x 1" : "auto grid", many.natoms(), b.ghosts_max, de, df,
+        test::world_size(), label.c_str(), grid[0] ? "P x 1 x 1" : "auto grid", many.natoms(), b.ghosts_max, de, df,
         dv);
   }
 }
@@ -185,13 +174,13 @@ void expect_same_trajectory(const Structure& s, const std::array<int, 3>& grid, 
     return positions_by_id(sim);
   };
   std::vector<Vec3> x1(s.size());
-  if (world_rank() == 0) x1 = run(MPI_COMM_SELF, options());
+  if (test::world_rank() == 0) x1 = run(MPI_COMM_SELF, options());
   share(x1, nullptr, 0);
   const auto xn = run(MPI_COMM_WORLD, options(grid));
   const double d = max_diff(x1, xn);
   EXPECT_LE(d, 1e-8) << label;
-  if (world_rank() == 0) {
-    std::printf("%d rank(s) %-40s %-10s %d NVE steps: max position difference %.2e A\n", world_size(),
+  if (test::world_rank() == 0) {
+    std::printf("%d rank(s) %-40s %-10s %d NVE steps: max position difference %.2e A\n", test::world_size(),
                 label.c_str(), grid[0] ? "P x 1 x 1" : "auto grid", kSteps, d);
   }
 }
@@ -203,15 +192,15 @@ TEST(NequipRanks, ForcesEnergyVirialMatchOneRank) {
     SCOPED_TRACE(c.name);
     expect_same_forces(c.structure, {0, 0, 0}, c.name);
     // Slabs of thickness a / P: below r_max = 4.3 Å from three ranks on (Li3PO4 2x2x2: a = 12.35 Å).
-    if (world_size() > 1) expect_same_forces(c.structure, {world_size(), 1, 1}, c.name);
+    if (test::world_size() > 1) expect_same_forces(c.structure, {test::world_size(), 1, 1}, c.name);
   }
 }
 
 TEST(NequipRanks, NveTrajectoryMatchesOneRank) {
   // On one rank this compares the code with itself; the subdomain case needs several.
-  if (world_size() == 1) {
+  if (test::world_size() == 1) {
     expect_same_trajectory(amorphous_lipon(), {0, 0, 0}, "amorphous LiPON");
   } else {
-    expect_same_trajectory(sheared(amorphous_lipon()), {world_size(), 1, 1}, "triclinic LiPON");
+    expect_same_trajectory(sheared(amorphous_lipon()), {test::world_size(), 1, 1}, "triclinic LiPON");
   }
 }
