@@ -58,7 +58,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
 std::string stem(const std::string& path) {
   const auto dot = path.rfind('.');
   const auto slash = path.rfind('/');
-  return (dot == std::string::npos || (slash != std::string::npos && dot < slash)) ? path : path.substr(0, dot);
+  return (dot == std::string::npos || (slash != std::string::npos && dot < slash)) ? path
+                                                                                   : path.substr(0, dot);
 }
 
 std::string describe(const std::string& sub, const Common& o) {
@@ -91,7 +92,8 @@ void add_rdf(CLI::App* analyze) {
   auto o = std::make_shared<Common>();
   auto pairs = std::make_shared<std::string>();
   auto ropt = std::make_shared<RdfOptions>();
-  auto* c = analyze->add_subcommand("rdf", "radial distribution functions g(r) and coordination numbers n(r)");
+  auto* c =
+      analyze->add_subcommand("rdf", "radial distribution functions g(r) and coordination numbers n(r)");
   add_common(c, *o, "rdf.csv");
   c->add_option("--pairs", *pairs, "species pairs, e.g. Li-O,Li-Li (default: total g(r) of all atoms)");
   c->add_option("--rmin", ropt->r_min, "lower edge of the first bin (Å)");
@@ -110,7 +112,8 @@ void add_rdf(CLI::App* analyze) {
     auto traj = open_trajectory(o->traj, o->format, o->dt);
     const RdfResult res = compute_rdf(*traj, opt);
     write_rdf_csv(res, o->out, describe("rdf", *o));
-    print("rdf: " + std::to_string(res.frames) + " frames, " + std::to_string(res.labels.size()) + " pair(s) -> " + o->out);
+    print("rdf: " + std::to_string(res.frames) + " frames, " + std::to_string(res.labels.size()) +
+          " pair(s) -> " + o->out);
     if (o->plot) run_plot("rdf", {o->out}, stem(o->out));
   });
 }
@@ -128,10 +131,14 @@ MsdOptions msd_options(const MsdCli& m, const Common& o) {
   opt.remove_drift = m.drift;
   opt.drift_equal_weights = m.equal;
   opt.blocks = m.blocks;
-  if (m.unwrap == "auto") opt.unwrap = Unwrap::Auto;
-  else if (m.unwrap == "images") opt.unwrap = Unwrap::Images;
-  else if (m.unwrap == "displacement") opt.unwrap = Unwrap::Displacement;
-  else throw AnalysisError("--unwrap must be auto, images or displacement (got '" + m.unwrap + "')");
+  if (m.unwrap == "auto")
+    opt.unwrap = Unwrap::Auto;
+  else if (m.unwrap == "images")
+    opt.unwrap = Unwrap::Images;
+  else if (m.unwrap == "displacement")
+    opt.unwrap = Unwrap::Displacement;
+  else
+    throw AnalysisError("--unwrap must be auto, images or displacement (got '" + m.unwrap + "')");
   return opt;
 }
 
@@ -147,9 +154,11 @@ std::vector<std::string> fit_comments(const std::vector<DiffusionResult>& d) {
   std::vector<std::string> out;
   for (const auto& r : d) {
     char buf[256];
-    std::snprintf(buf, sizeof(buf), "fit %s t_begin_ps=%.17g t_end_ps=%.17g D_A2ps=%.17g D_err_A2ps=%.17g slope=%.17g intercept=%.17g",
-                  r.species.c_str(), r.t_begin, r.t_end, r.total().D, r.total().D_err, r.total().fit.slope,
-                  r.total().fit.intercept);
+    std::snprintf(
+        buf, sizeof(buf),
+        "fit %s t_begin_ps=%.17g t_end_ps=%.17g D_A2ps=%.17g D_err_A2ps=%.17g slope=%.17g intercept=%.17g",
+        r.species.c_str(), r.t_begin, r.t_end, r.total().D, r.total().D_err, r.total().fit.slope,
+        r.total().fit.intercept);
     out.push_back(buf);
   }
   return out;
@@ -179,7 +188,8 @@ void add_diffusion(CLI::App* analyze) {
   auto fit = std::make_shared<std::array<double, 2>>(std::array<double, 2>{-1.0, -1.0});
   auto ne = std::make_shared<std::array<double, 2>>(std::array<double, 2>{0.0, 1.0});
   auto msd_out = std::make_shared<std::string>();
-  auto* c = analyze->add_subcommand("diffusion", "diffusion coefficients (MSD slope) and Nernst–Einstein conductivity");
+  auto* c = analyze->add_subcommand("diffusion",
+                                    "diffusion coefficients (MSD slope) and Nernst–Einstein conductivity");
   add_common(c, *o, "diffusion.csv");
   add_msd_options(c, *m);
   c->add_option("--fit-begin", (*fit)[0], "fit window start (ps; default from the log-log slope)");
@@ -195,17 +205,19 @@ void add_diffusion(CLI::App* analyze) {
     for (std::size_t s = 0; s < res.species.size(); ++s) {
       FitWindow w;
       if ((*fit)[0] >= 0.0 || (*fit)[1] >= 0.0) {
-        w = window_from_times(res.lag_time, std::max((*fit)[0], 0.0), (*fit)[1] >= 0.0 ? (*fit)[1] : res.lag_time.back());
+        w = window_from_times(res.lag_time, std::max((*fit)[0], 0.0),
+                              (*fit)[1] >= 0.0 ? (*fit)[1] : res.lag_time.back());
       }
       DiffusionResult d = fit_diffusion(res, s, w);
       if (T > 0.0) add_nernst_einstein(d, static_cast<double>(d.atoms) / res.mean_volume, (*ne)[1], T);
       char buf[256];
-      std::snprintf(buf, sizeof(buf), "diffusion %s: D = %.4g ± %.2g cm²/s (fit %.4g–%.4g ps%s)%s", d.species.c_str(),
-                    d.total().D * kA2psToCm2s, d.total().D_err * kA2psToCm2s, d.t_begin, d.t_end,
-                    d.window.from_slope ? ", log-log slope window" : ", fallback window", "");
+      std::snprintf(buf, sizeof(buf), "diffusion %s: D = %.4g ± %.2g cm²/s (fit %.4g–%.4g ps%s)%s",
+                    d.species.c_str(), d.total().D * kA2psToCm2s, d.total().D_err * kA2psToCm2s, d.t_begin,
+                    d.t_end, d.window.from_slope ? ", log-log slope window" : ", fallback window", "");
       print(buf);
       if (T > 0.0) {
-        std::snprintf(buf, sizeof(buf), "  Nernst–Einstein at %.1f K: sigma = %.4g ± %.2g S/cm", T, d.sigma, d.sigma_err);
+        std::snprintf(buf, sizeof(buf), "  Nernst–Einstein at %.1f K: sigma = %.4g ± %.2g S/cm", T, d.sigma,
+                      d.sigma_err);
         print(buf);
       }
       out.push_back(std::move(d));
@@ -225,10 +237,13 @@ void add_arrhenius(CLI::App* analyze) {
   auto out = std::make_shared<std::string>("arrhenius.csv");
   auto ne = std::make_shared<std::array<double, 2>>(std::array<double, 2>{0.0, 1.0});
   auto plot = std::make_shared<bool>(false);
-  auto* c = analyze->add_subcommand("arrhenius", "Arrhenius fit of D(T): activation energy, prefactor, σ(300 K)");
+  auto* c =
+      analyze->add_subcommand("arrhenius", "Arrhenius fit of D(T): activation energy, prefactor, σ(300 K)");
   c->add_option("--point", *points, "T:D:D_err with T in K and D in cm²/s (repeat)");
-  c->add_option("--diffusion", *runs, "T=diffusion.csv: the total D of the first species in that file (repeat)");
-  c->add_option("--density", (*ne)[0], "carrier number density (Å⁻³) for σ(300 K); default: from the diffusion CSVs");
+  c->add_option("--diffusion", *runs,
+                "T=diffusion.csv: the total D of the first species in that file (repeat)");
+  c->add_option("--density", (*ne)[0],
+                "carrier number density (Å⁻³) for σ(300 K); default: from the diffusion CSVs");
   c->add_option("--charge", (*ne)[1], "carrier charge z");
   c->add_option("-o,--output", *out, "CSV file to write");
   c->add_flag("--plot", *plot, "also write <output>.png and .svg");
@@ -243,7 +258,8 @@ void add_arrhenius(CLI::App* analyze) {
     }
     for (const auto& r : *runs) {
       const auto eq = r.find('=');
-      if (eq == std::string::npos) throw AnalysisError("--diffusion '" + r + "': expected T=path/to/diffusion.csv");
+      if (eq == std::string::npos)
+        throw AnalysisError("--diffusion '" + r + "': expected T=path/to/diffusion.csv");
       const std::string path = r.substr(eq + 1);
       const CsvTable t = read_csv(path);
       const auto& comp = csv_column(t, "component[index]", path);
@@ -258,18 +274,22 @@ void add_arrhenius(CLI::App* analyze) {
         found = true;
         break;
       }
-      if (!found) throw AnalysisError(path + ": no total-D row (component 3) for species 0; write it with `e3md analyze diffusion`");
+      if (!found)
+        throw AnalysisError(
+            path + ": no total-D row (component 3) for species 0; write it with `e3md analyze diffusion`");
     }
     const double n = (*ne)[0] > 0.0 ? (*ne)[0] : (density_n ? density_sum / density_n : 0.0);
     const ArrheniusResult a = fit_arrhenius(pts, n, (*ne)[1]);
     CsvTable t;
     char buf[512];
-    std::snprintf(buf, sizeof(buf), "Ea_eV=%.17g Ea_err_eV=%.17g D0_cm2s=%.17g D0_err_cm2s=%.17g weighted=%d", a.Ea,
-                  a.Ea_err, a.D0, a.D0_err, a.weighted ? 1 : 0);
+    std::snprintf(buf, sizeof(buf), "Ea_eV=%.17g Ea_err_eV=%.17g D0_cm2s=%.17g D0_err_cm2s=%.17g weighted=%d",
+                  a.Ea, a.Ea_err, a.D0, a.D0_err, a.weighted ? 1 : 0);
     t.comments.push_back("e3md analyze arrhenius");
     t.comments.push_back(buf);
-    std::snprintf(buf, sizeof(buf), "D300_cm2s=%.17g D300_err_cm2s=%.17g sigma300_S_cm=%.17g sigma300_err_S_cm=%.17g density_A3=%.17g",
-                  a.D300, a.D300_err, a.sigma300, a.sigma300_err, n);
+    std::snprintf(
+        buf, sizeof(buf),
+        "D300_cm2s=%.17g D300_err_cm2s=%.17g sigma300_S_cm=%.17g sigma300_err_S_cm=%.17g density_A3=%.17g",
+        a.D300, a.D300_err, a.sigma300, a.sigma300_err, n);
     t.comments.push_back(buf);
     std::vector<double> T, invT, D, De, fitD;
     for (const auto& p : pts) {
@@ -285,11 +305,13 @@ void add_arrhenius(CLI::App* analyze) {
     t.add_column("D_err[cm^2/s]", De);
     t.add_column("D_fit[cm^2/s]", fitD);
     t.write(*out);
-    std::snprintf(buf, sizeof(buf), "arrhenius: Ea = %.4f ± %.4f eV, D0 = %.4g ± %.2g cm²/s, D(300 K) = %.4g ± %.2g cm²/s",
+    std::snprintf(buf, sizeof(buf),
+                  "arrhenius: Ea = %.4f ± %.4f eV, D0 = %.4g ± %.2g cm²/s, D(300 K) = %.4g ± %.2g cm²/s",
                   a.Ea, a.Ea_err, a.D0, a.D0_err, a.D300, a.D300_err);
     print(buf);
     if (n > 0.0) {
-      std::snprintf(buf, sizeof(buf), "  Nernst–Einstein sigma(300 K) = %.4g ± %.2g S/cm", a.sigma300, a.sigma300_err);
+      std::snprintf(buf, sizeof(buf), "  Nernst–Einstein sigma(300 K) = %.4g ± %.2g S/cm", a.sigma300,
+                    a.sigma300_err);
       print(buf);
     }
     if (*plot) run_plot("arrhenius", {*out}, stem(*out));
@@ -302,28 +324,36 @@ void add_profile(CLI::App* analyze) {
   auto axis = std::make_shared<std::string>("c");
   auto species = std::make_shared<std::string>();
   auto interfaces = std::make_shared<std::string>();
-  auto* c = analyze->add_subcommand("profile", "density, Li–Li distance and coordination profiles along an axis");
+  auto* c =
+      analyze->add_subcommand("profile", "density, Li–Li distance and coordination profiles along an axis");
   add_common(c, *o, "profile.csv");
   c->add_option("--axis", *axis, "a, b or c");
   c->add_option("--bins", popt->bins, "number of slabs");
   c->add_option("--species", *species, "density columns (default: every species)");
-  c->add_option("--neighbour", popt->neighbour_species, "species for nearest-neighbour distance and coordination");
+  c->add_option("--neighbour", popt->neighbour_species,
+                "species for nearest-neighbour distance and coordination");
   c->add_option("--cutoff", popt->neighbour_cutoff, "neighbour-count cutoff (Å)");
   c->add_option("--nn-search", popt->nn_search, "largest nearest-neighbour distance searched (Å)");
-  c->add_option("--interface", *interfaces, "interface positions to mark in the plot (Å, comma-separated); "
-                                            "default: where the neighbour species' density crosses half its range");
+  c->add_option("--interface", *interfaces,
+                "interface positions to mark in the plot (Å, comma-separated); "
+                "default: where the neighbour species' density crosses half its range");
   c->callback([o, popt, axis, species, interfaces] {
     ProfileOptions opt = *popt;
     opt.range = o->range;
-    if (*axis == "a") opt.axis = 0;
-    else if (*axis == "b") opt.axis = 1;
-    else if (*axis == "c") opt.axis = 2;
-    else throw AnalysisError("--axis must be a, b or c (got '" + *axis + "')");
+    if (*axis == "a")
+      opt.axis = 0;
+    else if (*axis == "b")
+      opt.axis = 1;
+    else if (*axis == "c")
+      opt.axis = 2;
+    else
+      throw AnalysisError("--axis must be a, b or c (got '" + *axis + "')");
     opt.species = split(*species, ',');
     auto traj = open_trajectory(o->traj, o->format, o->dt);
     const ProfileResult res = compute_profile(*traj, opt);
     write_profile_csv(res, opt, o->out, describe("profile", *o));
-    print("profile: " + std::to_string(res.frames) + " frames, " + std::to_string(res.z.size()) + " bins -> " + o->out);
+    print("profile: " + std::to_string(res.frames) + " frames, " + std::to_string(res.z.size()) +
+          " bins -> " + o->out);
     if (o->plot) {
       std::vector<std::string> extra{"--species", opt.neighbour_species};
       if (!interfaces->empty()) extra.insert(extra.end(), {"--interface", *interfaces});
@@ -332,8 +362,11 @@ void add_profile(CLI::App* analyze) {
   });
 }
 
-void register_analyze(CLI::App& app) {
-  auto* analyze = app.add_subcommand("analyze", "trajectory analysis: rdf, msd, diffusion, arrhenius, profile");
+}  // namespace
+
+void add_analyze_command(CLI::App& app) {
+  auto* analyze =
+      app.add_subcommand("analyze", "trajectory analysis: rdf, msd, diffusion, arrhenius, profile");
   analyze->require_subcommand(1);
   add_rdf(analyze);
   add_msd(analyze);
@@ -342,7 +375,7 @@ void register_analyze(CLI::App& app) {
   add_profile(analyze);
 }
 
-const CommandRegistrar reg("analyze", 40, &register_analyze);
-
+namespace {
+const CommandRegistrar reg("analyze", 40, &add_analyze_command);
 }  // namespace
 }  // namespace e3md

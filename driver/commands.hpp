@@ -17,4 +17,7 @@ struct CommandRegistrar {
 // Adds every registered subcommand to `app`, in order.
 void register_commands(CLI::App& app);
 
+// `e3md analyze` and its subcommands (driver/cmd_analyze.cpp); a deck's `analysis` section runs them too.
+void add_analyze_command(CLI::App& app);
+
 }  // namespace e3md

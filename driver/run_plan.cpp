@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "driver/builder_deck.hpp"
+#include "driver/deck_analysis.hpp"
 #include "engine/integrator.hpp"
 #include "engine/integrator_langevin.hpp"
 #include "engine/integrator_nose_hoover.hpp"
@@ -553,15 +554,37 @@ int run_deck(MPI_Comm comm, const Deck& deck, const RunOptions& options) {
                     std::to_string(want) + " MPI ranks but the run has " + std::to_string(size) +
                     "; run with mpirun -np " + std::to_string(want) + " or use `decomposition: auto`");
   }
+  check_deck_analyses(deck);  // a misspelt option fails now, not after the run
   if (options.dry_run) {
     const Structure s = make_deck_structure(deck);
     const auto pot = make_deck_potential(deck);
     Simulation sim(comm, s, pot, sim_options(deck, *pot));  // validates species, distances, cell
-    if (rank == 0) std::printf("%s", describe_plan(deck, sim.natoms()).c_str());
+    if (rank == 0)
+      std::printf("%s%s", describe_plan(deck, sim.natoms()).c_str(), describe_deck_analyses(deck).c_str());
     return 0;
   }
-  Runner r(comm, deck, options);
-  return r.run();
+  int code = 0;
+  {
+    Runner r(comm, deck, options);
+    code = r.run();
+  }
+  if (code != 0 || deck.analysis.empty()) return code;
+  // The analyses are serial: rank 0 runs them, and a failure there is an error of every rank.
+  std::string failure;
+  if (rank == 0) {
+    try {
+      run_deck_analyses(deck);
+    } catch (const std::exception& e) {
+      failure = e.what();
+      if (failure.empty()) failure = "analysis failed";
+    }
+  }
+  int length = static_cast<int>(failure.size());
+  MPI_Bcast(&length, 1, MPI_INT, 0, comm);
+  failure.resize(static_cast<std::size_t>(length));
+  MPI_Bcast(failure.data(), length, MPI_CHAR, 0, comm);
+  if (length > 0) throw DeckError(failure);
+  return 0;
 }
 
 }  // namespace e3md

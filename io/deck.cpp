@@ -267,6 +267,46 @@ void read_interval(const Reader& r, const YAML::Node& n, const std::string& key,
   if (n["minutes"]) out.every_minutes = r.positive(n["minutes"], key + ".minutes");
 }
 
+// The `analysis` section (after `output`: the analyses read the run's trajectory). The option names are
+// checked against `e3md analyze` by the driver, which knows them.
+void read_analysis(const Reader& r, const YAML::Node& n, Deck& deck) {
+  r.check_keys(n, "analysis", {"rdf", "msd", "diffusion", "profile"});
+  if (deck.output.trajectory.empty()) {
+    r.fail(n,
+           "`analysis` reads the run's trajectory, and the deck writes none; add `output.trajectory` "
+           "({file: NAME.h5md, every: STEPS})");
+  }
+  for (const auto& kv : n) {
+    DeckAnalysis a;
+    a.kind = kv.first.as<std::string>();
+    a.source = r.where(kv.first);
+    const std::string section = "analysis." + a.kind;
+    if (!kv.second.IsNull()) r.require_map(kv.second, section);
+    for (const auto& o : kv.second) {
+      const auto name = o.first.as<std::string>();
+      if (name == "trajectory" || name == "format") {
+        r.fail(o.first, "`" + section + "." + name + "`: a deck's analyses read the run's own trajectory (" +
+                            deck.output.trajectory + "); analyse another file with `e3md analyze " + a.kind +
+                            "`");
+      }
+      if (!o.second.IsScalar() || o.second.Scalar().empty()) {
+        r.fail(o.second, "`" + section + "." + name +
+                             "` must be a number, a word or true/false; lists are written " +
+                             "as one string, e.g. pairs: Li-O,P-O");
+      }
+      std::string value = o.second.Scalar();
+      bool flag = false;
+      if (o.second.Tag() != "!" && YAML::convert<bool>::decode(o.second, flag)) {
+        if (!flag) continue;  // a flag left off
+        value.clear();
+      }
+      a.options.emplace_back(name, value);
+      a.option_sources.push_back(r.where(o.first));
+    }
+    deck.analysis.push_back(std::move(a));
+  }
+}
+
 void read_output(const Reader& r, const YAML::Node& n, Deck& deck) {
   r.check_keys(n, "output", {"directory", "trajectory", "xyz", "thermo", "checkpoint", "final_structure"});
   auto& o = deck.output;
@@ -428,10 +468,7 @@ Deck parse_deck(const std::string& text, const std::string& name, const std::str
     }
   }
   if (root["output"]) read_output(r, root["output"], deck);
-  if (root["analysis"]) {
-    r.require_map(root["analysis"], "analysis");
-    deck.analysis = root["analysis"];
-  }
+  if (root["analysis"]) read_analysis(r, root["analysis"], deck);
   return deck;
 }
 

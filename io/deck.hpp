@@ -82,6 +82,16 @@ struct DeckOutput {
   std::string final_structure;  // written at the end (extxyz); empty = none
 };
 
+// One entry of the deck's `analysis` section: `e3md analyze <kind>` on the run's own trajectory, run after
+// the last stage. Options are the subcommand's long option names without `--`; `true` sets a flag, `false`
+// leaves it off.
+struct DeckAnalysis {
+  std::string kind;                                          // rdf | msd | diffusion | profile
+  std::vector<std::pair<std::string, std::string>> options;  // name, value ("" for a flag)
+  std::vector<std::string> option_sources;                   // "file:line:column" of each option
+  std::string source;                                        // "file:line:column" of the entry
+};
+
 struct DeckVelocities {
   bool set = false;
   double temperature = 0.0;  // K
@@ -100,7 +110,7 @@ struct Deck {
   DeckVelocities velocities;
   std::vector<DeckStage> stages;
   DeckOutput output;
-  YAML::Node analysis;  // optional post-run analysis (driver interprets it)
+  std::vector<DeckAnalysis> analysis;  // run after the last stage, in the deck's order
 
   long total_steps() const;
   // A path from the deck, resolved against the deck's folder (absolute paths unchanged).

@@ -84,6 +84,8 @@ def cases(w):
         ("strain beyond 50 %", deck(system="  build: {crystal: Li, strain: {kind: hydrostatic, value: 0.7}}\n"), [],
          [r"deck\.yaml:\d+.*50"]),
         ("grid not matching the ranks", deck(extra="decomposition: [2, 1, 1]\n"), [], [r"deck\.yaml:\d+:\d+: `decomposition` \[2, 1, 1\] needs 2 MPI ranks"]),
+        ("misspelt analysis option", deck(extra="analysis:\n  rdf: {pair: Li-O, plot: true}\n"), [],
+         [r"deck\.yaml:\d+:\d+: unknown option `pair` of analysis `rdf`; did you mean `pairs`"]),
         ("restart from a missing checkpoint", deck(), ["--restart", w / "nope.h5"], [r"nope\.h5"]),
         ("restart from a damaged checkpoint", deck(), ["--restart", w / "truncated_ckpt.h5"], [r"truncated_ckpt\.h5"]),
         ("restart with a deck of fewer stages", "SHORT_RESTART", [], [r"stage"]),
