@@ -18,7 +18,7 @@ std::string output_of(const Deck& deck, const DeckAnalysis& a) {
   for (const auto& [name, value] : a.options) {
     if (name == "output") out = value;
   }
-  return (fs::path(deck.output.directory) / out).lexically_normal().string();
+  return (fs::path(deck.resolve(deck.output.directory)) / out).lexically_normal().string();
 }
 
 // A fresh `e3md analyze` command tree (the subcommands keep their parsed values in the app they belong to).
@@ -33,7 +33,7 @@ std::unique_ptr<CLI::App> analyze_app() {
 std::vector<std::string> deck_analysis_arguments(const Deck& deck, const DeckAnalysis& a) {
   std::vector<std::string> args{
       "analyze", a.kind,
-      (fs::path(deck.output.directory) / deck.output.trajectory).lexically_normal().string()};
+      (fs::path(deck.resolve(deck.output.directory)) / deck.output.trajectory).lexically_normal().string()};
   for (const auto& [name, value] : a.options) {
     if (name == "output") continue;
     args.push_back(value.empty() ? "--" + name : "--" + name + "=" + value);
