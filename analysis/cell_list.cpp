@@ -7,9 +7,11 @@
 
 namespace e3md::analysis {
 
-CellList::CellList(const Box& box, const std::vector<Vec3>& positions, const std::vector<int>& members, double cutoff)
+CellList::CellList(const Box& box, const std::vector<Vec3>& positions, const std::vector<int>& members,
+                   double cutoff)
     : box_(box), cutoff_(cutoff), cutoff2_(cutoff * cutoff) {
-  if (!(cutoff > 0.0)) throw AnalysisError("pair search cutoff must be positive (got " + std::to_string(cutoff) + " Å)");
+  if (!(cutoff > 0.0))
+    throw AnalysisError("pair search cutoff must be positive (got " + std::to_string(cutoff) + " Å)");
   // Fractional extent per direction: [0, 1) when periodic, the atoms' span when not.
   std::array<double, 3> hi{{1, 1, 1}};
   for (int k = 0; k < 3; ++k) {
@@ -45,7 +47,8 @@ CellList::CellList(const Box& box, const std::vector<Vec3>& positions, const std
       }
     }
   }
-  const std::size_t ncell = static_cast<std::size_t>(m_[0]) * static_cast<std::size_t>(m_[1]) * static_cast<std::size_t>(m_[2]);
+  const std::size_t ncell =
+      static_cast<std::size_t>(m_[0]) * static_cast<std::size_t>(m_[1]) * static_cast<std::size_t>(m_[2]);
   std::vector<int> cell_of_member(members.size());
   std::vector<Vec3> wx(members.size());
   start_.assign(ncell + 1, 0);
@@ -59,10 +62,12 @@ CellList::CellList(const Box& box, const std::vector<Vec3>& positions, const std
   std::vector<int> fill(start_.begin(), start_.end() - 1);
   sx_.resize(members.size());
   sidx_.resize(members.size());
+  for (auto& v : sxs_) v.resize(members.size());
   for (std::size_t e = 0; e < members.size(); ++e) {
     const auto slot = static_cast<std::size_t>(fill[static_cast<std::size_t>(cell_of_member[e])]++);
     sx_[slot] = wx[e];
     sidx_[slot] = members[e];
+    for (std::size_t k = 0; k < 3; ++k) sxs_[k][slot] = wx[e][static_cast<Eigen::Index>(k)];
   }
 }
 

@@ -1,12 +1,15 @@
-// Radix-2 complex FFT (iterative Cooley–Tukey, twiddles from a table computed once per size, so the
-// round-off does not grow with the recursion depth) and the FFT-based mean-squared displacement of
-// real series (Calandrini et al., Collection SFN 12, 201 (2011), the algorithm behind MDAnalysis'
-// EinsteinMSD(fft=True) via tidynamics).
+// Radix-2 complex FFT (iterative Cooley–Tukey, twiddles from per-stage tables computed once per size, so
+// the round-off does not grow with the recursion depth) and the FFT-based mean-squared displacement of
+// 3-D series summed over atoms (Calandrini et al., Collection SFN 12, 201 (2011), the algorithm behind
+// MDAnalysis' EinsteinMSD(fft=True) via tidynamics).
 #pragma once
 
+#include <array>
 #include <complex>
 #include <cstddef>
 #include <vector>
+
+#include "engine/types.hpp"
 
 namespace e3md::analysis {
 
@@ -21,28 +24,46 @@ class Fft {
 
  private:
   void transform(std::complex<double>* a, bool inverse) const;
+  template <bool Inverse>
+  void run(double* a) const;
   std::size_t n_;
   std::vector<std::size_t> bitrev_;
-  std::vector<std::complex<double>> twiddle_;  // exp(-2πi k/n), k < n/2
+  std::vector<double> twr_, twi_;  // per-stage twiddles, real and imaginary parts
 };
 
 std::size_t next_power_of_two(std::size_t n);
 
-// MSD of series by the FFT algorithm. Computes, for two real series x and y of length T at once (one
-// complex FFT carries both), msd[m] = 1/(T−m) Σ_k (x[k+m] − x[k])², m = 0..T−1, and adds it to
-// out_x / out_y. The FFT length is the next power of two >= 2T (zero padding makes the correlation
-// acyclic). The mean is subtracted first so that large absolute coordinates do not cost precision.
-class MsdFft {
+// Sum over atoms of the MSD of 3-D series by the FFT algorithm, msd_w(m) = Σ_atoms 1/(T−m) Σ_k
+// Δ(k, m)ᵀ W Δ(k, m) with Δ(k, m) = u[k+m] − u[k], m = 0..T−1, for any symmetric weight W given at the end
+// (d dᵀ for the projection on a unit vector d, the identity for the total). Everything kept is linear in the
+// atoms — the cross spectra Σ Re(U_i U_j*) of the Cartesian components and their second moments
+// Σ u_i(t) u_j(t) — so each atom costs 1.5 forward FFTs (two atoms' six real series in three complex ones)
+// and the inverse transform runs once per weight, not once per atom. The FFT length is the next power of
+// two >= 2T (zero padding makes the correlation acyclic); each series' mean is subtracted first so that large
+// absolute coordinates do not cost precision.
+class MsdSum {
  public:
-  explicit MsdFft(std::size_t T);
-  void add_pair(const double* x, const double* y, double* out_x, double* out_y);
+  explicit MsdSum(std::size_t T);
+  // Adds one atom's series, u[t * stride + k] for t < T and k = 0, 1, 2.
+  void add(const double* u, std::size_t stride);
+  // Adds everything `other` has accumulated (thread reductions).
+  void merge(MsdSum& other);
+  // The sum over atoms so far, for weight W (symmetrised).
+  std::vector<double> msd(const Mat3& w);
   std::size_t length() const { return T_; }
+  std::size_t atoms() const { return atoms_; }
 
  private:
-  std::size_t T_;
+  void flush();
+  void transform_pending(bool two);
+  std::size_t T_, atoms_ = 0;
   Fft fft_;
-  std::vector<std::complex<double>> work_, spec_;
-  std::vector<double> xs_, ys_;
+  std::vector<std::complex<double>> work_;
+  // Cross spectra for k = 0..N/2 and second moments for t < T, in the order xx, yy, zz, xy, xz, yz.
+  std::array<std::vector<double>, 6> spec_, moment_;
+  std::array<std::vector<double>, 6> pending_;  // centred x, y, z of up to two atoms waiting for a shared FFT
+  int npending_ = 0;
+  std::array<std::vector<std::array<std::complex<double>, 3>>, 2> spectra_;  // their U_x, U_y, U_z, k <= N/2
 };
 
 // Direct O(T²) MSD of one series, for tests and tiny series.

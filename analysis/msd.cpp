@@ -2,6 +2,7 @@
 
 #include <Eigen/Geometry>
 #include <cmath>
+#include <utility>
 
 #include "analysis/csv.hpp"
 #include "analysis/fft.hpp"
@@ -34,43 +35,31 @@ void scale(MsdComponents& c, double s) {
 }
 
 // Adds the MSD components of `natoms` atoms whose unwrapped coordinates are store[(atom*T + t0 + t)*3 + k],
-// t < L, to acc (not normalised). Threads each own an MsdFft and an accumulator.
-void accumulate(const std::vector<double>& store, std::size_t natoms, std::size_t T, std::size_t t0, std::size_t L,
-                const Vec3& da, const Vec3& db, const Vec3& dn, MsdComponents& acc) {
+// t < L, to acc (not normalised). Threads each sum their share of the atoms, merged before the projections.
+void accumulate(const std::vector<double>& store, std::size_t natoms, std::size_t T, std::size_t t0,
+                std::size_t L, const Vec3& da, const Vec3& db, const Vec3& dn, MsdComponents& acc) {
   const long na = static_cast<long>(natoms);
+  MsdSum sum(L);
 #pragma omp parallel
   {
-    MsdFft fft(L);
-    MsdComponents local = zeros(L);
-    std::vector<double> s[6];
-    for (auto& v : s) v.resize(L);
-    std::vector<double> tx(L, 0.0), ty(L, 0.0), tz(L, 0.0);
+    MsdSum local(L);
 #pragma omp for schedule(static)
-    for (long a = 0; a < na; ++a) {
-      const double* base = store.data() + (static_cast<std::size_t>(a) * T + t0) * 3;
-      for (std::size_t t = 0; t < L; ++t) {
-        const Vec3 u(base[3 * t], base[3 * t + 1], base[3 * t + 2]);
-        s[0][t] = u.dot(da);
-        s[1][t] = u.dot(db);
-        s[2][t] = u.dot(dn);
-        s[3][t] = u[0];
-        s[4][t] = u[1];
-        s[5][t] = u[2];
-      }
-      fft.add_pair(s[0].data(), s[1].data(), local.a.data(), local.b.data());
-      fft.add_pair(s[2].data(), s[3].data(), local.normal.data(), tx.data());
-      fft.add_pair(s[4].data(), s[5].data(), ty.data(), tz.data());
-    }
-    for (std::size_t m = 0; m < L; ++m) local.total[m] = tx[m] + ty[m] + tz[m];
+    for (long a = 0; a < na; ++a) local.add(store.data() + (static_cast<std::size_t>(a) * T + t0) * 3, 3);
 #pragma omp critical
-    add_into(acc, local);
+    sum.merge(local);
   }
+  MsdComponents c;
+  c.a = sum.msd(da * da.transpose());
+  c.b = sum.msd(db * db.transpose());
+  c.normal = sum.msd(dn * dn.transpose());
+  c.total = sum.msd(Mat3::Identity());
+  add_into(acc, c);
 }
 
 }  // namespace
 
-MsdComponents msd_of_series(const std::vector<std::vector<Vec3>>& series, const Vec3& dir_a, const Vec3& dir_b,
-                            const Vec3& dir_normal) {
+MsdComponents msd_of_series(const std::vector<std::vector<Vec3>>& series, const Vec3& dir_a,
+                            const Vec3& dir_b, const Vec3& dir_normal) {
   if (series.empty() || series.front().empty()) throw AnalysisError("MSD of an empty series");
   const std::size_t T = series.front().size();
   std::vector<double> store(series.size() * T * 3);
@@ -91,7 +80,8 @@ MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options) {
   const std::size_t T = frames.size();
   if (T < 2) throw AnalysisError(path + ": MSD needs at least two frames in the selected range");
   const auto& species = traj.species();
-  const std::vector<std::string> names = options.species.empty() ? distinct_species(species) : options.species;
+  const std::vector<std::string> names =
+      options.species.empty() ? distinct_species(species) : options.species;
   std::vector<std::vector<int>> sel;
   for (const auto& n : names) sel.push_back(select_species(species, {n}, path));
 
@@ -103,8 +93,9 @@ MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options) {
   for (std::size_t i = 0; i < T; ++i) {
     const double expect = t0 + res.dt * static_cast<double>(i);
     if (std::abs(traj.time(frames[i]) - expect) > 1e-6 * std::max(res.dt, std::abs(expect))) {
-      throw AnalysisError(path + ": frame " + std::to_string(frames[i]) + " is not on the uniform time grid (t = " +
-                          std::to_string(traj.time(frames[i])) + " ps, expected " + std::to_string(expect) +
+      throw AnalysisError(path + ": frame " + std::to_string(frames[i]) +
+                          " is not on the uniform time grid (t = " + std::to_string(traj.time(frames[i])) +
+                          " ps, expected " + std::to_string(expect) +
                           " ps); MSD needs evenly spaced frames (choose a range without restarts or gaps)");
     }
   }
@@ -120,8 +111,9 @@ MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options) {
         try {
           weights[i] = atomic_mass(species[i]);
         } catch (const std::exception&) {
-          throw AnalysisError(path + ": species '" + species[i] +
-                              "' is not an element, so its mass is unknown for drift removal; pass --drift-equal-weights");
+          throw AnalysisError(
+              path + ": species '" + species[i] +
+              "' is not an element, so its mass is unknown for drift removal; pass --drift-equal-weights");
         }
       }
     }
@@ -132,6 +124,15 @@ MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options) {
     res.stored_bytes += store[s].size() * sizeof(double);
   }
 
+  // Atoms to unwrap: the selected species, or all of them when the centre of mass is needed.
+  std::vector<std::size_t> needed;
+  {
+    std::vector<char> use(natoms, options.remove_drift ? 1 : 0);
+    for (const auto& s : sel)
+      for (int i : s) use[static_cast<std::size_t>(i)] = 1;
+    for (std::size_t i = 0; i < natoms; ++i)
+      if (use[i]) needed.push_back(i);
+  }
   Frame f;
   std::vector<Vec3> prev, unwrapped(natoms);
   Vec3 com0 = Vec3::Zero();
@@ -152,13 +153,13 @@ MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options) {
       res.dir_normal = f.box.vector(0).cross(f.box.vector(1)).normalized();
     }
     if (use_images) {
-      for (std::size_t i = 0; i < natoms; ++i) unwrapped[i] = f.box.unwrap(f.positions[i], f.images[i]);
+      for (std::size_t i : needed) unwrapped[i] = f.box.unwrap(f.positions[i], f.images[i]);
     } else if (t == 0) {
       unwrapped = f.positions;
     } else {
-      for (std::size_t i = 0; i < natoms; ++i) unwrapped[i] += f.box.minimum_image(f.positions[i] - prev[i]);
+      for (std::size_t i : needed) unwrapped[i] += f.box.minimum_image(f.positions[i] - prev[i]);
     }
-    prev = f.positions;
+    std::swap(prev, f.positions);
     Vec3 drift = Vec3::Zero();
     if (options.remove_drift) {
       Vec3 com = Vec3::Zero();
@@ -181,7 +182,8 @@ MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options) {
   const std::size_t nblocks = options.blocks > 1 ? static_cast<std::size_t>(options.blocks) : 0;
   const std::size_t L = nblocks ? T / nblocks : 0;
   if (nblocks && L < 4) {
-    throw AnalysisError(path + ": " + std::to_string(T) + " frames are too few for " + std::to_string(nblocks) +
+    throw AnalysisError(path + ": " + std::to_string(T) + " frames are too few for " +
+                        std::to_string(nblocks) +
                         " blocks of at least 4 frames; lower --blocks or select more frames");
   }
   res.block_lag_time.assign(res.lag_time.begin(), res.lag_time.begin() + static_cast<long>(L));

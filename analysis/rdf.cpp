@@ -1,6 +1,9 @@
 #include "analysis/rdf.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <utility>
 
 #include "analysis/cell_list.hpp"
 #include "analysis/csv.hpp"
@@ -11,8 +14,8 @@ RdfAccumulator::RdfAccumulator(const RdfOptions& options, const std::vector<std:
                                const std::string& source)
     : opt_(options) {
   if (!(opt_.r_max > opt_.r_min) || opt_.r_min < 0.0) {
-    throw AnalysisError(source + ": RDF range needs 0 <= r_min < r_max (got " + std::to_string(opt_.r_min) + ", " +
-                        std::to_string(opt_.r_max) + " Å); set --rmin/--rmax");
+    throw AnalysisError(source + ": RDF range needs 0 <= r_min < r_max (got " + std::to_string(opt_.r_min) +
+                        ", " + std::to_string(opt_.r_max) + " Å); set --rmin/--rmax");
   }
   if (opt_.bins < 1) throw AnalysisError(source + ": RDF needs at least one bin (--bins)");
   if (opt_.pairs.empty()) opt_.pairs.push_back({"all", "all"});
@@ -36,64 +39,126 @@ RdfAccumulator::RdfAccumulator(const RdfOptions& options, const std::vector<std:
   res_.counts.assign(groups_.size(), std::vector<double>(nb, 0.0));
 }
 
+namespace {
+
+// Histogram of one frame on one thread: kLanes interleaved copies, so that consecutive candidates falling
+// into the same bin (above all the overflow slot, for the ~3/4 of candidates beyond r_max) do not wait on
+// each other's increments. Integer counts, exact; slot `bins` collects candidates outside [r_min, r_max].
+class PairHistogram {
+ public:
+  static constexpr int kLanes = 4;
+  explicit PairHistogram(const RdfOptions& opt)
+      : rmin_(opt.r_min),
+        rmin2_(opt.r_min * opt.r_min),
+        rmax2_(opt.r_max * opt.r_max),
+        inv_dr_(opt.bins / (opt.r_max - opt.r_min)),
+        last_(opt.bins - 1),
+        trash_(opt.bins),
+        h_(static_cast<std::size_t>(kLanes) * static_cast<std::size_t>(opt.bins + 1), 0) {}
+
+  // Adds weight w for each entry of [e0, e1) of `cells`, shifted by `shift`, paired with the centre x.
+  void add_run(const CellList& cells, const Vec3& x, const Vec3& shift, int e0, int e1, long long w) {
+    const double* px = cells.sorted(0);
+    const double* py = cells.sorted(1);
+    const double* pz = cells.sorted(2);
+    const double bx = shift[0] - x[0], by = shift[1] - x[1], bz = shift[2] - x[2];
+    long long* h = h_.data();
+    for (int e = e0; e < e1; ++e) {
+      const double dx = px[e] + bx, dy = py[e] + by, dz = pz[e] + bz;
+      const double r2 = dx * dx + dy * dy + dz * dz;
+      const int k = std::min(static_cast<int>((std::sqrt(r2) - rmin_) * inv_dr_), last_);
+      const int slot = (r2 <= rmax2_ && r2 >= rmin2_) ? k : trash_;
+      h[static_cast<std::size_t>(slot) * kLanes + static_cast<std::size_t>(e & (kLanes - 1))] += w;
+    }
+  }
+  void add_to(std::vector<double>& out) const {
+    for (std::size_t k = 0; k < out.size(); ++k) {
+      long long sum = 0;
+      for (std::size_t l = 0; l < kLanes; ++l) sum += h_[k * kLanes + l];
+      out[k] += static_cast<double>(sum);
+    }
+  }
+
+ private:
+  double rmin_, rmin2_, rmax2_, inv_dr_;
+  int last_, trash_;
+  std::vector<long long> h_;
+};
+
+}  // namespace
+
 void RdfAccumulator::add_frame(const Box& box, const std::vector<Vec3>& positions) {
-  const double rmin2 = opt_.r_min * opt_.r_min;
-  const double inv_dr = opt_.bins / (opt_.r_max - opt_.r_min);
-  const int last = opt_.bins - 1;
   for (std::size_t p = 0; p < groups_.size(); ++p) {
-    const auto& centres = groups_[p].first;
     const CellList cells(box, positions, groups_[p].second, opt_.r_max);
     std::vector<double>& out = res_.counts[p];
-    const bool same = same_[p];
-    // Centres sorted by cell (counting sort), so that each cell's neighbour cells are found once per batch.
     const int ncell = cells.cells();
-    std::vector<int> first(static_cast<std::size_t>(ncell) + 1, 0), cell_of(centres.size());
-    std::vector<Vec3> wx(centres.size());
-    for (std::size_t c = 0; c < centres.size(); ++c) {
-      wx[c] = cells.wrapped(positions[static_cast<std::size_t>(centres[c])]);
-      cell_of[c] = cells.cell_index(wx[c]);
-      ++first[static_cast<std::size_t>(cell_of[c]) + 1];
-    }
-    for (int c = 0; c < ncell; ++c) first[static_cast<std::size_t>(c) + 1] += first[static_cast<std::size_t>(c)];
-    std::vector<int> fill(first.begin(), first.end() - 1), ids(centres.size());
-    std::vector<Vec3> xs(centres.size());
-    for (std::size_t c = 0; c < centres.size(); ++c) {
-      const auto slot = static_cast<std::size_t>(fill[static_cast<std::size_t>(cell_of[c])]++);
-      ids[slot] = centres[c];
-      xs[slot] = wx[c];
-    }
+    if (same_[p]) {
+      // A group with itself: the centres are the cell list's own entries. Each unordered pair once (pairs
+      // inside a cell with the later entries, the half shell of neighbour runs), counted twice.
 #pragma omp parallel
-    {
-      // Per-thread integer histogram: exact counts, summed once per frame. Slot `bins` collects candidates
-      // outside [r_min, r_max] (and an atom with itself), so the loop bins without unpredictable branches.
-      std::vector<long long> hist(static_cast<std::size_t>(opt_.bins) + 1, 0);
-      const double rmax2 = opt_.r_max * opt_.r_max, rmin = opt_.r_min;
-      const int trash = opt_.bins;
-      auto bin = [&](double r2) {
-        const int k = std::min(static_cast<int>((std::sqrt(r2) - rmin) * inv_dr), last);
-        return (r2 <= rmax2 && r2 >= rmin2) ? k : trash;
-      };
+      {
+        PairHistogram hist(opt_);
+        std::vector<std::pair<std::array<int, 2>, Vec3>> runs;
 #pragma omp for schedule(dynamic, 8)
-      for (int c = 0; c < ncell; ++c) {
-        const int b = first[static_cast<std::size_t>(c)], n = first[static_cast<std::size_t>(c) + 1] - b;
-        if (n == 0) continue;
-        const Vec3* bx = xs.data() + b;
-        const int* bi = ids.data() + b;
-        if (same) {
-          // A group with itself: each unordered pair once, counted twice; an atom's own images (j == i)
-          // are visited for +n and −n already, so once each; the zero-shift self pair not at all.
-          cells.visit_cell<true, true>(c, bx, bi, n, [&](int a, int j, double r2, bool zero_shift) {
-            const int w = j == bi[a] ? (zero_shift ? 0 : 1) : 2;
-            hist[static_cast<std::size_t>(bin(r2))] += w;
+        for (int c = 0; c < ncell; ++c) {
+          const int b = cells.begin(c), n = cells.end(c);
+          if (b == n) continue;
+          runs.clear();
+          cells.for_each_run<true>(c, [&](int e0, int e1, const Vec3& s) {
+            if (e1 > e0) runs.push_back({{e0, e1}, s});
           });
-        } else {
-          cells.visit_cell<false, true>(c, bx, bi, n, [&](int a, int j, double r2, bool zero_shift) {
-            hist[static_cast<std::size_t>(bin(r2))] += (j == bi[a] && zero_shift) ? 0 : 1;
-          });
+          for (int q = b; q < n; ++q) {
+            const Vec3 x(cells.sorted(0)[q], cells.sorted(1)[q], cells.sorted(2)[q]);
+            hist.add_run(cells, x, Vec3::Zero(), q + 1, n, 2);
+            for (const auto& [range, s] : runs) hist.add_run(cells, x, s, range[0], range[1], 2);
+          }
         }
-      }
 #pragma omp critical
-      for (std::size_t k = 0; k < out.size(); ++k) out[k] += static_cast<double>(hist[k]);
+        hist.add_to(out);
+      }
+    } else {
+      // Centres from one group against the cell list of the other, every offset; an atom in both groups
+      // meets itself once at exactly r = 0 (identical wrapped coordinates, zero shift), removed again.
+      const auto& centres = groups_[p].first;
+      std::vector<int> first(static_cast<std::size_t>(ncell) + 1, 0), cell_of(centres.size());
+      std::vector<Vec3> wx(centres.size());
+      for (std::size_t c = 0; c < centres.size(); ++c) {
+        wx[c] = cells.wrapped(positions[static_cast<std::size_t>(centres[c])]);
+        cell_of[c] = cells.cell_index(wx[c]);
+        ++first[static_cast<std::size_t>(cell_of[c]) + 1];
+      }
+      for (int c = 0; c < ncell; ++c)
+        first[static_cast<std::size_t>(c) + 1] += first[static_cast<std::size_t>(c)];
+      std::vector<int> fill(first.begin(), first.end() - 1);
+      std::vector<Vec3> xs(centres.size());
+      for (std::size_t c = 0; c < centres.size(); ++c) {
+        xs[static_cast<std::size_t>(fill[static_cast<std::size_t>(cell_of[c])]++)] = wx[c];
+      }
+      std::vector<char> in_second(positions.size(), 0);
+      for (int j : groups_[p].second) in_second[static_cast<std::size_t>(j)] = 1;
+      long long both = 0;
+      for (int i : centres) both += in_second[static_cast<std::size_t>(i)];
+#pragma omp parallel
+      {
+        PairHistogram hist(opt_);
+        std::vector<std::pair<std::array<int, 2>, Vec3>> runs;
+#pragma omp for schedule(dynamic, 8)
+        for (int c = 0; c < ncell; ++c) {
+          const int b = first[static_cast<std::size_t>(c)], n = first[static_cast<std::size_t>(c) + 1];
+          if (b == n) continue;
+          runs.clear();
+          cells.for_each_run<false>(c, [&](int e0, int e1, const Vec3& s) {
+            if (e1 > e0) runs.push_back({{e0, e1}, s});
+          });
+          for (int q = b; q < n; ++q) {
+            for (const auto& [range, s] : runs)
+              hist.add_run(cells, xs[static_cast<std::size_t>(q)], s, range[0], range[1], 1);
+          }
+        }
+#pragma omp critical
+        hist.add_to(out);
+      }
+      if (opt_.r_min == 0.0) out[0] -= static_cast<double>(both);
     }
   }
   volume_sum_ += box.volume();
@@ -136,7 +201,8 @@ RdfResult compute_rdf(const TrajectorySource& traj, const RdfOptions& options) {
 void write_rdf_csv(const RdfResult& res, const std::string& path, const std::string& command_line) {
   CsvTable t;
   t.comments.push_back(command_line);
-  t.comments.push_back("frames=" + std::to_string(res.frames) + " mean_volume_A3=" + csv_number(res.mean_volume));
+  t.comments.push_back("frames=" + std::to_string(res.frames) +
+                       " mean_volume_A3=" + csv_number(res.mean_volume));
   t.add_column("r[Angstrom]", res.r);
   for (std::size_t p = 0; p < res.labels.size(); ++p) {
     t.add_column("g_" + res.labels[p] + "[1]", res.g[p]);

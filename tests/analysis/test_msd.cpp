@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Geometry>
+#include <algorithm>
 #include <cmath>
+#include <complex>
 
 #include "analysis/diffusion.hpp"
 #include "analysis/fft.hpp"
@@ -18,22 +20,81 @@ namespace {
 using analysis::MsdOptions;
 using analysis::MsdResult;
 
+TEST(Fft, ForwardAndInverseEqualTheDirectTransform) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> g(0.0, 1.0);
+  for (std::size_t n : {1u, 2u, 4u, 8u, 16u, 128u, 1024u}) {
+    std::vector<std::complex<double>> x(n), y;
+    for (auto& v : x) v = {g(rng), g(rng)};
+    const analysis::Fft fft(n);
+    y = x;
+    fft.forward(y.data());
+    double err = 0.0, scale = 0.0;
+    for (std::size_t k = 0; k < n; ++k) {
+      std::complex<double> s = 0.0;
+      for (std::size_t t = 0; t < n; ++t)
+        s += x[t] * std::polar(1.0, -2.0 * M_PI * static_cast<double>((k * t) % n) / static_cast<double>(n));
+      err = std::max(err, std::abs(y[k] - s));
+      scale = std::max(scale, std::abs(s));
+    }
+    EXPECT_LT(err, 1e-13 * scale * std::log2(static_cast<double>(n) + 1.0) + 1e-15) << "n=" << n;
+    fft.inverse(y.data());
+    for (std::size_t t = 0; t < n; ++t)
+      EXPECT_NEAR(std::abs(y[t] - x[t]), 0.0, 1e-13) << "n=" << n << " t=" << t;
+  }
+  EXPECT_THROW(analysis::Fft(12), analysis::AnalysisError);
+}
+
 TEST(Msd, FftEqualsDirectSumForAnyLength) {
+  // Sums over 1, 2 and 5 atoms (odd counts leave one atom's FFT unshared), added to one sum or split over two
+  // merged ones, projected on a unit vector and in total, against the direct sum of each atom's projection.
   std::mt19937_64 rng(1);
   std::normal_distribution<double> g(0.0, 1.0);
+  const Vec3 d = Vec3(0.3, -0.8, 0.5).normalized();
   for (std::size_t T : {2u, 3u, 5u, 17u, 64u, 100u, 1000u}) {
-    std::vector<double> x(T), y(T);
-    double cx = 1000.0, cy = -3.0;  // large offsets: the mean subtraction keeps precision
-    for (std::size_t k = 0; k < T; ++k) x[k] = (cx += g(rng)), y[k] = (cy += 0.1 * g(rng));
-    std::vector<double> mx(T, 0.0), my(T, 0.0);
-    analysis::MsdFft fft(T);
-    fft.add_pair(x.data(), y.data(), mx.data(), my.data());
-    const auto dx = analysis::msd_direct(x), dy = analysis::msd_direct(y);
-    double scale_x = 0, scale_y = 0;
-    for (std::size_t m = 0; m < T; ++m) scale_x = std::max(scale_x, dx[m]), scale_y = std::max(scale_y, dy[m]);
-    for (std::size_t m = 0; m < T; ++m) {
-      EXPECT_NEAR(mx[m], dx[m], 1e-10 * scale_x) << "T=" << T << " m=" << m;
-      EXPECT_NEAR(my[m], dy[m], 1e-10 * scale_y) << "T=" << T << " m=" << m;
+    for (std::size_t atoms : {1u, 2u, 5u}) {
+      std::vector<double> u(atoms * T * 3);
+      for (std::size_t a = 0; a < atoms; ++a) {
+        Vec3 x(1000.0, -3.0,
+               50.0 * static_cast<double>(a));  // large offsets: the mean subtraction keeps precision
+        for (std::size_t t = 0; t < T; ++t) {
+          x += Vec3(g(rng), 0.1 * g(rng), 2.0 * g(rng));
+          for (std::size_t k = 0; k < 3; ++k) u[(a * T + t) * 3 + k] = x[static_cast<Eigen::Index>(k)];
+        }
+      }
+      std::vector<double> direct_d(T, 0.0), direct_total(T, 0.0);
+      for (std::size_t a = 0; a < atoms; ++a) {
+        std::vector<double> p(T), c[3];
+        for (auto& v : c) v.resize(T);
+        for (std::size_t t = 0; t < T; ++t) {
+          const double* x = &u[(a * T + t) * 3];
+          p[t] = d[0] * x[0] + d[1] * x[1] + d[2] * x[2];
+          for (std::size_t k = 0; k < 3; ++k) c[k][t] = x[k];
+        }
+        const auto md = analysis::msd_direct(p);
+        for (std::size_t m = 0; m < T; ++m) direct_d[m] += md[m];
+        for (const auto& ck : c) {
+          const auto mk = analysis::msd_direct(ck);
+          for (std::size_t m = 0; m < T; ++m) direct_total[m] += mk[m];
+        }
+      }
+      analysis::MsdSum one(T), first(T), second(T);
+      for (std::size_t a = 0; a < atoms; ++a) {
+        one.add(&u[a * T * 3], 3);
+        (a % 2 ? second : first).add(&u[a * T * 3], 3);
+      }
+      first.merge(second);
+      EXPECT_EQ(first.atoms(), atoms);
+      const auto got_d = one.msd(d * d.transpose()), got_total = one.msd(Mat3::Identity());
+      const auto merged_total = first.msd(Mat3::Identity());
+      const double scale_d = *std::max_element(direct_d.begin(), direct_d.end());
+      const double scale_total = *std::max_element(direct_total.begin(), direct_total.end());
+      for (std::size_t m = 0; m < T; ++m) {
+        EXPECT_NEAR(got_d[m], direct_d[m], 1e-10 * scale_d) << "T=" << T << " atoms=" << atoms << " m=" << m;
+        EXPECT_NEAR(got_total[m], direct_total[m], 1e-10 * scale_total)
+            << "T=" << T << " atoms=" << atoms << " m=" << m;
+        EXPECT_NEAR(merged_total[m], direct_total[m], 1e-10 * scale_total) << "T=" << T << " atoms=" << atoms;
+      }
     }
   }
 }
@@ -83,8 +144,11 @@ TEST(Msd, RandomWalkGivesSlopeSixDAndDWithinItsUncertainty) {
   EXPECT_NEAR(tot.D, D, 3.0 * tot.D_err);
   EXPECT_LT(tot.D_err, 0.1 * D);
   EXPECT_GT(tot.D_err, 0.0);
-  for (int c = 0; c < 3; ++c) EXPECT_NEAR(d.components[static_cast<std::size_t>(c)].D, D, 4.0 * d.components[static_cast<std::size_t>(c)].D_err);
-  std::printf("random walk: D = %.4f ± %.4f Å²/ps (true %.2f), window %.2f–%.2f ps\n", tot.D, tot.D_err, D, d.t_begin, d.t_end);
+  for (int c = 0; c < 3; ++c)
+    EXPECT_NEAR(d.components[static_cast<std::size_t>(c)].D, D,
+                4.0 * d.components[static_cast<std::size_t>(c)].D_err);
+  std::printf("random walk: D = %.4f ± %.4f Å²/ps (true %.2f), window %.2f–%.2f ps\n", tot.D, tot.D_err, D,
+              d.t_begin, d.t_end);
 }
 
 TEST(Msd, BlockUncertaintyIsCalibratedOverSeeds) {
@@ -134,7 +198,8 @@ TEST(Msd, AtomCrossingATriclinicBoundaryManyTimes) {
       const double t = m.lag_time[k];
       EXPECT_NEAR(m.species[0].msd.total[k], v.squaredNorm() * t * t, 1e-9 * (1 + v.squaredNorm() * t * t));
       EXPECT_NEAR(m.species[0].msd.a[k], std::pow(v.dot(a) * t, 2), 1e-9 * (1 + v.squaredNorm() * t * t));
-      EXPECT_NEAR(m.species[0].msd.normal[k], std::pow(v.dot(nrm) * t, 2), 1e-9 * (1 + v.squaredNorm() * t * t));
+      EXPECT_NEAR(m.species[0].msd.normal[k], std::pow(v.dot(nrm) * t, 2),
+                  1e-9 * (1 + v.squaredNorm() * t * t));
     }
   }
 }
@@ -149,7 +214,8 @@ TEST(Msd, ImageAndDisplacementUnwrappingAgree) {
   EXPECT_EQ(a.unwrap_used, "images");
   EXPECT_EQ(b.unwrap_used, "displacement");
   for (std::size_t k = 0; k < a.lag_time.size(); ++k) {
-    EXPECT_NEAR(a.species[0].msd.total[k], b.species[0].msd.total[k], 1e-9 * (1.0 + a.species[0].msd.total[k]));
+    EXPECT_NEAR(a.species[0].msd.total[k], b.species[0].msd.total[k],
+                1e-9 * (1.0 + a.species[0].msd.total[k]));
   }
   MsdOptions img;
   img.unwrap = analysis::Unwrap::Images;
@@ -166,7 +232,8 @@ TEST(Msd, DriftRemovalCancelsAUniformFlow) {
   const MsdResult b = analysis::compute_msd(drifting, opt);
   const MsdResult raw = analysis::compute_msd(drifting, {});
   for (std::size_t k = 0; k < a.lag_time.size(); ++k) {
-    EXPECT_NEAR(a.species[0].msd.total[k], b.species[0].msd.total[k], 1e-8 * (1.0 + a.species[0].msd.total[k]));
+    EXPECT_NEAR(a.species[0].msd.total[k], b.species[0].msd.total[k],
+                1e-8 * (1.0 + a.species[0].msd.total[k]));
   }
   // Without removal the drift adds |drift|² k² at lag k.
   const std::size_t k = 200;

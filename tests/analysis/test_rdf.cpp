@@ -32,29 +32,52 @@ RdfResult rdf_of(const std::vector<std::string>& species, const std::vector<test
 
 TEST(Rdf, CountsEqualBruteForceImageLoopBeyondTheCell) {
   // A small triclinic cell and a cutoff of ~2.3 plane spacings: many images of every atom are in range.
-  std::mt19937_64 rng(3);
-  const Box box(test::triclinic_cell(5.013, 6.027, 5.531), {true, true, true});
-  test::SynthFrame f;
-  f.box = box;
-  f.x = random_positions(box, 9, rng);
-  f.x[3] += box.shift(Vec3i(2, -1, 3));  // an atom far outside the cell: must be wrapped
-  RdfOptions opt;
-  opt.r_max = 11.0;
-  opt.bins = 55;
-  const RdfResult r = rdf_of(std::vector<std::string>(9, "Li"), {f}, opt);
-  std::vector<double> brute(55, 0.0);
-  const int K = 5;
-  for (int i = 0; i < 9; ++i)
-    for (int j = 0; j < 9; ++j)
-      for (int a = -K; a <= K; ++a)
-        for (int b = -K; b <= K; ++b)
-          for (int c = -K; c <= K; ++c) {
-            if (i == j && a == 0 && b == 0 && c == 0) continue;
-            const double d = (f.x[static_cast<std::size_t>(j)] + box.shift(Vec3i(a, b, c)) - f.x[static_cast<std::size_t>(i)]).norm();
-            if (d <= opt.r_max) brute[std::min(static_cast<std::size_t>(d * (55 / 11.0)), std::size_t{54})] += 1.0;
+  // Fully periodic and as a slab (c not periodic); a group with itself, overlapping groups (an atom is both
+  // a centre and a neighbour) and disjoint ones; from r = 0 and from r_min > 0.
+  for (const bool slab : {false, true}) {
+    std::mt19937_64 rng(3);
+    const Box box(test::triclinic_cell(5.013, 6.027, 5.531), {true, true, !slab});
+    test::SynthFrame f;
+    f.box = box;
+    f.x = random_positions(box, 9, rng);
+    f.x[3] += box.shift(Vec3i(2, -1, slab ? 0 : 3));  // an atom far outside the cell: must be wrapped
+    const std::vector<std::string> species{"Li", "O", "Li", "Li", "O", "Li", "O", "Li", "Li"};
+    for (const double r_min : {0.0, 1.5}) {
+      RdfOptions opt;
+      opt.r_min = r_min;
+      opt.r_max = 11.0;
+      opt.bins = 55;
+      opt.pairs = {{"all", "all"}, {"Li", "Li"}, {"Li", "all"}, {"O", "Li"}};
+      const RdfResult r = rdf_of(species, {f}, opt);
+      const int K = 5, KC = slab ? 0 : K;
+      for (std::size_t p = 0; p < opt.pairs.size(); ++p) {
+        auto in = [&](const std::string& sel, int i) {
+          return sel == "all" || species[static_cast<std::size_t>(i)] == sel;
+        };
+        std::vector<double> brute(55, 0.0);
+        for (int i = 0; i < 9; ++i)
+          for (int j = 0; j < 9; ++j) {
+            if (!in(opt.pairs[p].first, i) || !in(opt.pairs[p].second, j)) continue;
+            for (int a = -K; a <= K; ++a)
+              for (int b = -K; b <= K; ++b)
+                for (int c = -KC; c <= KC; ++c) {
+                  if (i == j && a == 0 && b == 0 && c == 0) continue;
+                  const double d = (f.x[static_cast<std::size_t>(j)] + box.shift(Vec3i(a, b, c)) -
+                                    f.x[static_cast<std::size_t>(i)])
+                                       .norm();
+                  if (d <= opt.r_max && d >= r_min)
+                    brute[std::min(static_cast<std::size_t>((d - r_min) * (55 / (11.0 - r_min))),
+                                   std::size_t{54})] += 1.0;
+                }
           }
-  // Atom 3 was moved by a lattice vector, which changes no distance modulo images.
-  for (std::size_t k = 0; k < 55; ++k) EXPECT_EQ(r.counts[0][k], brute[k]) << "bin " << k;
+        // Atom 3 was moved by a lattice vector, which changes no distance modulo images.
+        for (std::size_t k = 0; k < 55; ++k) {
+          EXPECT_EQ(r.counts[p][k], brute[k])
+              << r.labels[p] << (slab ? " slab" : " bulk") << " r_min " << r_min << " bin " << k;
+        }
+      }
+    }
+  }
 }
 
 TEST(Rdf, IdealGasIsOneWithinStatisticalErrorEvenPastHalfTheCell) {
@@ -81,7 +104,8 @@ TEST(Rdf, IdealGasIsOneWithinStatisticalErrorEvenPastHalfTheCell) {
       for (int c = -4; c <= 4; ++c) {
         const double len = box.shift(Vec3i(a, b, c)).norm();
         if ((a || b || c) && len >= opt.r_min && len <= opt.r_max) {
-          lattice[std::min(static_cast<std::size_t>((len - opt.r_min) / (opt.r_max - opt.r_min) * opt.bins), r.r.size() - 1)] += 1;
+          lattice[std::min(static_cast<std::size_t>((len - opt.r_min) / (opt.r_max - opt.r_min) * opt.bins),
+                           r.r.size() - 1)] += 1;
         }
       }
   double chi2 = 0.0, spikes = 0.0;
@@ -100,7 +124,8 @@ TEST(Rdf, IdealGasIsOneWithinStatisticalErrorEvenPastHalfTheCell) {
   EXPECT_LT(chi2 / static_cast<double>(r.r.size()), 2.0);
   const double rho = (N - 1.0) / box.volume();
   const double rm = opt.r_max, r0 = opt.r_min;
-  EXPECT_NEAR(r.n[0].back(), rho * 4.0 / 3.0 * M_PI * (rm * rm * rm - r0 * r0 * r0) + spikes, 0.02 * r.n[0].back());
+  EXPECT_NEAR(r.n[0].back(), rho * 4.0 / 3.0 * M_PI * (rm * rm * rm - r0 * r0 * r0) + spikes,
+              0.02 * r.n[0].back());
 }
 
 struct Shell {
@@ -136,7 +161,8 @@ TEST(Rdf, FccAndBccShellsAndCoordinationNumbers) {
       for (int k = 0; k < n; ++k)
         for (const Vec3& b : {Vec3(0, 0, 0), Vec3(0, .5, .5), Vec3(.5, 0, .5), Vec3(.5, .5, 0)})
           fcc.push_back(a * (Vec3(i, j, k) + b) + Vec3(0.013, 0.021, 0.007));
-  const std::vector<Shell> fcc_shells{{a / std::sqrt(2.0), 12}, {a, 6}, {a * std::sqrt(1.5), 24}, {a * std::sqrt(2.0), 12}};
+  const std::vector<Shell> fcc_shells{
+      {a / std::sqrt(2.0), 12}, {a, 6}, {a * std::sqrt(1.5), 24}, {a * std::sqrt(2.0), 12}};
   expect_shells(Box(Mat3::Identity() * a * n, {true, true, true}), fcc, fcc_shells);
 
   // The same crystal in its rhombohedral primitive cell (60° angles, triclinic), replicated 5×5×5.
@@ -157,7 +183,11 @@ TEST(Rdf, FccAndBccShellsAndCoordinationNumbers) {
       for (int k = 0; k < 5; ++k)
         for (const Vec3& b : {Vec3(0, 0, 0), Vec3(.5, .5, .5)}) bcc.push_back(ab * (Vec3(i, j, k) + b));
   expect_shells(Box(Mat3::Identity() * ab * 5, {true, true, true}), bcc,
-                {{ab * std::sqrt(3.0) / 2, 8}, {ab, 6}, {ab * std::sqrt(2.0), 12}, {ab * std::sqrt(11.0) / 2, 24}, {ab * std::sqrt(3.0), 8}});
+                {{ab * std::sqrt(3.0) / 2, 8},
+                 {ab, 6},
+                 {ab * std::sqrt(2.0), 12},
+                 {ab * std::sqrt(11.0) / 2, 24},
+                 {ab * std::sqrt(3.0), 8}});
 }
 
 TEST(Rdf, PartialsAreSymmetricAndSumToTheTotal) {
@@ -227,7 +257,8 @@ TEST(Rdf, BadSelectionsAndRangesAreErrors) {
     analysis::compute_rdf(src, opt);
     FAIL() << "no error for a missing species";
   } catch (const analysis::AnalysisError& e) {
-    EXPECT_NE(std::string(e.what()).find("species 'Na' is not in the trajectory (species present: Li, O)"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("species 'Na' is not in the trajectory (species present: Li, O)"),
+              std::string::npos)
         << e.what();
   }
   opt.pairs = {{"Li", "O"}};
@@ -279,8 +310,9 @@ TEST(RdfParity, MDAnalysisInterRdfAndFloat64Numpy) {
   const RdfResult r = analysis::compute_rdf(*src, opt);
   analysis::write_rdf_csv(r, csv, "parity");
   std::string out;
-  const int rc = test::run_python("parity_rdf.py", traj + " " + csv + " " + analysis::csv_number(opt.r_max) + " " +
-                                                   std::to_string(opt.bins), out);
+  const int rc = test::run_python(
+      "parity_rdf.py",
+      traj + " " + csv + " " + analysis::csv_number(opt.r_max) + " " + std::to_string(opt.bins), out);
   std::printf("%s", out.c_str());
   EXPECT_EQ(rc, 0) << out;
   std::remove(traj.c_str());
