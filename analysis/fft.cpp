@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "analysis/analysis_error.hpp"
+#include "analysis/ranks.hpp"
 
 namespace e3md::analysis {
 
@@ -38,57 +39,65 @@ Fft::Fft(std::size_t n) : n_(n) {
 }
 
 void Fft::transform(std::complex<double>* a, bool inverse) const {
+  std::vector<double> re(n_), im(n_);
+  for (std::size_t i = 0; i < n_; ++i) re[i] = a[i].real(), im[i] = a[i].imag();
+  transform(re.data(), im.data(), inverse);
+  for (std::size_t i = 0; i < n_; ++i) a[i] = {re[i], im[i]};
+}
+
+void Fft::transform(double* re, double* im, bool inverse) const {
   if (inverse) {
-    run<true>(reinterpret_cast<double*>(a));
+    run<true>(re, im);
     const double inv = 1.0 / static_cast<double>(n_);
-    for (std::size_t i = 0; i < n_; ++i) a[i] *= inv;
+    for (std::size_t i = 0; i < n_; ++i) re[i] *= inv, im[i] *= inv;
   } else {
-    run<false>(reinterpret_cast<double*>(a));
+    run<false>(re, im);
   }
 }
 
-// Iterative radix-2 on interleaved (re, im) doubles: bit-reversal permutation, the first two stages without
-// multiplications (twiddles 1 and ∓i), then stages with contiguous twiddle tables.
+// Iterative radix-2 on split real and imaginary arrays (so that the butterflies vectorise over k):
+// bit-reversal permutation, the first two stages without multiplications (twiddles 1 and ∓i), then stages
+// with contiguous twiddle tables.
 template <bool Inverse>
-void Fft::run(double* a) const {
+void Fft::run(double* re, double* im) const {
   const std::size_t n = n_;
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t r = bitrev_[i];
-    if (i < r) {
-      std::swap(a[2 * i], a[2 * r]);
-      std::swap(a[2 * i + 1], a[2 * r + 1]);
-    }
+    if (i < r) std::swap(re[i], re[r]), std::swap(im[i], im[r]);
   }
   if (n >= 2) {
-    for (std::size_t i = 0; i < 2 * n; i += 4) {
-      const double ur = a[i], ui = a[i + 1], vr = a[i + 2], vi = a[i + 3];
-      a[i] = ur + vr, a[i + 1] = ui + vi, a[i + 2] = ur - vr, a[i + 3] = ui - vi;
+    for (std::size_t i = 0; i < n; i += 2) {
+      const double ur = re[i], ui = im[i], vr = re[i + 1], vi = im[i + 1];
+      re[i] = ur + vr, im[i] = ui + vi, re[i + 1] = ur - vr, im[i + 1] = ui - vi;
     }
   }
   if (n >= 4) {
-    for (std::size_t s = 0; s < 2 * n; s += 8) {
-      double* p = a + s;
+    for (std::size_t s = 0; s < n; s += 4) {
+      double *pr = re + s, *pi = im + s;
       // k = 0: w = 1; k = 1: w = −i (forward) or +i (inverse).
-      const double ur = p[0], ui = p[1], vr = p[4], vi = p[5];
-      p[0] = ur + vr, p[1] = ui + vi, p[4] = ur - vr, p[5] = ui - vi;
-      const double xr = p[2], xi = p[3], br = p[6], bi = p[7];
+      const double ur = pr[0], ui = pi[0], vr = pr[2], vi = pi[2];
+      pr[0] = ur + vr, pi[0] = ui + vi, pr[2] = ur - vr, pi[2] = ui - vi;
+      const double xr = pr[1], xi = pi[1], br = pr[3], bi = pi[3];
       const double yr = Inverse ? -bi : bi, yi = Inverse ? br : -br;
-      p[2] = xr + yr, p[3] = xi + yi, p[6] = xr - yr, p[7] = xi - yi;
+      pr[1] = xr + yr, pi[1] = xi + yi, pr[3] = xr - yr, pi[3] = xi - yi;
     }
   }
   for (std::size_t half = 4; half < n; half <<= 1) {
     const double* wr = twr_.data() + half;
     const double* wi = twi_.data() + half;
     for (std::size_t s = 0; s < n; s += 2 * half) {
-      double* p = a + 2 * s;
-      double* q = p + 2 * half;
+      double* __restrict pr = re + s;
+      double* __restrict pi = im + s;
+      double* __restrict qr = pr + half;
+      double* __restrict qi = pi + half;
+#pragma omp simd
       for (std::size_t k = 0; k < half; ++k) {
         const double c = wr[k], d = Inverse ? -wi[k] : wi[k];
-        const double br = q[2 * k], bi = q[2 * k + 1];
+        const double br = qr[k], bi = qi[k];
         const double vr = br * c - bi * d, vi = br * d + bi * c;
-        const double ur = p[2 * k], ui = p[2 * k + 1];
-        p[2 * k] = ur + vr, p[2 * k + 1] = ui + vi;
-        q[2 * k] = ur - vr, q[2 * k + 1] = ui - vi;
+        const double ur = pr[k], ui = pi[k];
+        pr[k] = ur + vr, pi[k] = ui + vi;
+        qr[k] = ur - vr, qi[k] = ui - vi;
       }
     }
   }
@@ -96,7 +105,8 @@ void Fft::run(double* a) const {
 
 MsdSum::MsdSum(std::size_t T) : T_(T), fft_(next_power_of_two(2 * std::max<std::size_t>(T, 1))) {
   if (T == 0) throw AnalysisError("MSD of an empty series");
-  work_.resize(fft_.size());
+  work_re_.resize(fft_.size());
+  work_im_.resize(fft_.size());
   for (auto& v : spec_) v.assign(fft_.size() / 2 + 1, 0.0);
   for (auto& v : moment_) v.assign(T, 0.0);
   for (auto& v : pending_) v.resize(T);
@@ -133,16 +143,23 @@ void MsdSum::flush() {
 // atoms' spectra are Hermitian, so k = 0..N/2 is all there is.
 void MsdSum::transform_pending(bool two) {
   const std::size_t T = T_, N = fft_.size(), H = N / 2;
+  double* wr = work_re_.data();
+  double* wi = work_im_.data();
   auto load = [&](const std::vector<double>& re, const std::vector<double>* im) {
-    for (std::size_t t = 0; t < T; ++t) work_[t] = {re[t], im ? (*im)[t] : 0.0};
-    for (std::size_t t = T; t < N; ++t) work_[t] = 0.0;
-    fft_.forward(work_.data());
+    std::copy(re.begin(), re.begin() + static_cast<long>(T), wr);
+    if (im)
+      std::copy(im->begin(), im->begin() + static_cast<long>(T), wi);
+    else
+      std::fill(wi, wi + T, 0.0);
+    std::fill(wr + T, wr + N, 0.0);
+    std::fill(wi + T, wi + N, 0.0);
+    fft_.forward(wr, wi);
   };
   auto split = [&](std::size_t k, std::complex<double>& p, std::complex<double>& q) {
-    const std::complex<double> z = work_[k], zc = std::conj(work_[(N - k) % N]);
-    p = 0.5 * (z + zc);
-    const std::complex<double> d = 0.5 * (z - zc);
-    q = {d.imag(), -d.real()};  // d / i
+    const std::size_t m = k == 0 ? 0 : N - k;
+    const double zr = wr[k], zi = wi[k], cr = wr[m], ci = -wi[m];
+    p = {0.5 * (zr + cr), 0.5 * (zi + ci)};
+    q = {0.5 * (zi - ci), -0.5 * (zr - cr)};  // (z − conj z_{N−k}) / 2i
   };
   auto& u0 = spectra_[0];
   auto& u1 = spectra_[1];
@@ -182,6 +199,22 @@ void MsdSum::merge(MsdSum& other) {
   atoms_ += other.atoms_;
 }
 
+void MsdSum::allreduce(MPI_Comm comm) {
+  if (comm_size(comm) == 1) return;
+  flush();
+  std::vector<double> buf;
+  for (const auto& v : spec_) buf.insert(buf.end(), v.begin(), v.end());
+  for (const auto& v : moment_) buf.insert(buf.end(), v.begin(), v.end());
+  buf.push_back(static_cast<double>(atoms_));
+  MPI_Allreduce(MPI_IN_PLACE, buf.data(), static_cast<int>(buf.size()), MPI_DOUBLE, MPI_SUM, comm);
+  std::size_t k = 0;
+  for (auto& v : spec_)
+    for (double& e : v) e = buf[k++];
+  for (auto& v : moment_)
+    for (double& e : v) e = buf[k++];
+  atoms_ = static_cast<std::size_t>(buf[k]);
+}
+
 std::vector<double> MsdSum::msd(const Mat3& w) {
   flush();
   const std::size_t T = T_, N = fft_.size(), H = N / 2;
@@ -190,10 +223,10 @@ std::vector<double> MsdSum::msd(const Mat3& w) {
   for (std::size_t k = 0; k <= H; ++k) {
     double v = 0.0;
     for (std::size_t e = 0; e < 6; ++e) v += c[e] * spec_[e][k];
-    work_[k] = v;
-    if (k > 0 && k < H) work_[N - k] = v;
+    work_re_[k] = v, work_im_[k] = 0.0;
+    if (k > 0 && k < H) work_re_[N - k] = v, work_im_[N - k] = 0.0;
   }
-  fft_.inverse(work_.data());
+  fft_.inverse(work_re_.data(), work_im_.data());
   // S1(m) = 1/(T−m) Σ_{k=0}^{T−1−m} (q[k] + q[k+m]), q = the weighted second moment, by the recursion of
   // Calandrini et al.
   std::vector<double> q(T), out(T);
@@ -206,7 +239,7 @@ std::vector<double> MsdSum::msd(const Mat3& w) {
   for (std::size_t t = 0; t < T; ++t) s1 += 2.0 * q[t];
   for (std::size_t m = 0; m < T; ++m) {
     if (m > 0) s1 -= q[m - 1] + q[T - m];
-    out[m] = (s1 - 2.0 * work_[m].real()) / static_cast<double>(T - m);
+    out[m] = (s1 - 2.0 * work_re_[m]) / static_cast<double>(T - m);
   }
   return out;
 }

@@ -4,6 +4,8 @@
 // MDAnalysis' EinsteinMSD(fft=True) via tidynamics).
 #pragma once
 
+#include <mpi.h>
+
 #include <array>
 #include <complex>
 #include <cstddef>
@@ -18,14 +20,18 @@ class Fft {
   // n must be a power of two.
   explicit Fft(std::size_t n);
   std::size_t size() const { return n_; }
-  // In place; the inverse includes the 1/n factor.
+  // In place; the inverse includes the 1/n factor. On split real and imaginary arrays (the fast form), or
+  // on interleaved complex values (copied to split arrays and back).
+  void forward(double* re, double* im) const { transform(re, im, false); }
+  void inverse(double* re, double* im) const { transform(re, im, true); }
   void forward(std::complex<double>* a) const { transform(a, false); }
   void inverse(std::complex<double>* a) const { transform(a, true); }
 
  private:
   void transform(std::complex<double>* a, bool inverse) const;
+  void transform(double* re, double* im, bool inverse) const;
   template <bool Inverse>
-  void run(double* a) const;
+  void run(double* re, double* im) const;
   std::size_t n_;
   std::vector<std::size_t> bitrev_;
   std::vector<double> twr_, twi_;  // per-stage twiddles, real and imaginary parts
@@ -48,6 +54,8 @@ class MsdSum {
   void add(const double* u, std::size_t stride);
   // Adds everything `other` has accumulated (thread reductions).
   void merge(MsdSum& other);
+  // Sums the accumulations of every rank of `comm` into each of them (collective).
+  void allreduce(MPI_Comm comm);
   // The sum over atoms so far, for weight W (symmetrised).
   std::vector<double> msd(const Mat3& w);
   std::size_t length() const { return T_; }
@@ -58,7 +66,7 @@ class MsdSum {
   void transform_pending(bool two);
   std::size_t T_, atoms_ = 0;
   Fft fft_;
-  std::vector<std::complex<double>> work_;
+  std::vector<double> work_re_, work_im_;
   // Cross spectra for k = 0..N/2 and second moments for t < T, in the order xx, yy, zz, xy, xz, yz.
   std::array<std::vector<double>, 6> spec_, moment_;
   std::array<std::vector<double>, 6> pending_;  // centred x, y, z of up to two atoms waiting for a shared FFT

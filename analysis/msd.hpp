@@ -2,13 +2,16 @@
 //
 // Unwrapped coordinates come from the trajectory's image counters (u = x + n·H of the same frame), or,
 // when the file has none (or unwrap = displacement), from the minimum-image displacement between
-// consecutive selected frames (atoms must move less than half a plane spacing between them).
+// consecutive selected frames (atoms must move less than half a plane spacing between them); with
+// unwrap = none the stored positions are taken as already continuous in time.
 // Components: along the unit vectors of the first frame's cell vectors a and b, along the unit normal of
 // the a–b plane (the surface normal of a slab), and the total |Δu|². For a non-orthogonal cell the a and b
 // projections overlap, so they do not sum to the total.
-// Memory: the selected atoms' unwrapped coordinates, 24 bytes × atoms × frames (reported as stored_bytes),
-// plus two frames of all atoms.
+// Memory: the selected atoms' unwrapped coordinates, 24 bytes × atoms × frames (reported as stored_bytes;
+// divided among the ranks), plus two frames of the rows a rank reads.
 #pragma once
+
+#include <mpi.h>
 
 #include <string>
 #include <vector>
@@ -17,7 +20,7 @@
 
 namespace e3md::analysis {
 
-enum class Unwrap { Auto, Images, Displacement };
+enum class Unwrap { Auto, Images, Displacement, None };
 
 struct MsdOptions {
   std::vector<std::string> species;  // one MSD per entry; empty: every species in the trajectory
@@ -50,16 +53,19 @@ struct MsdResult {
   long frames = 0;
   double dt = 0.0;           // ps between selected frames
   double mean_volume = 0.0;  // Å³
-  std::string unwrap_used;   // "images" or "displacement"
+  std::string unwrap_used;   // "images", "displacement" or "none"
   std::size_t stored_bytes = 0;
 };
 
-MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options);
+// Collective over `comm`: the ranks share the atoms; each reads every frame's rows from its first to its
+// last atom, unwraps and transforms its atoms, and the spectra are summed over ranks, so every rank returns
+// the whole result, the same as one rank's up to round-off.
+MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options, MPI_Comm comm = MPI_COMM_SELF);
 
 // Single-species MSD of given unwrapped series: series[atom][t] (Å). For tests and callers that already
 // hold coordinates.
-MsdComponents msd_of_series(const std::vector<std::vector<Vec3>>& series, const Vec3& dir_a, const Vec3& dir_b,
-                            const Vec3& dir_normal);
+MsdComponents msd_of_series(const std::vector<std::vector<Vec3>>& series, const Vec3& dir_a,
+                            const Vec3& dir_b, const Vec3& dir_normal);
 
 // Columns t[ps], then per species msd_<sp>_a, _b, _normal, _total [Angstrom^2].
 void write_msd_csv(const MsdResult& res, const std::string& path, const std::string& command_line,

@@ -7,6 +7,7 @@
 
 #include "analysis/cell_list.hpp"
 #include "analysis/csv.hpp"
+#include "analysis/ranks.hpp"
 
 namespace e3md::analysis {
 
@@ -165,6 +166,20 @@ void RdfAccumulator::add_frame(const Box& box, const std::vector<Vec3>& position
   ++res_.frames;
 }
 
+void RdfAccumulator::allreduce(MPI_Comm comm) {
+  if (comm_size(comm) == 1) return;
+  std::vector<double> buf;
+  for (const auto& c : res_.counts) buf.insert(buf.end(), c.begin(), c.end());
+  buf.push_back(volume_sum_);
+  buf.push_back(static_cast<double>(res_.frames));
+  MPI_Allreduce(MPI_IN_PLACE, buf.data(), static_cast<int>(buf.size()), MPI_DOUBLE, MPI_SUM, comm);
+  std::size_t k = 0;
+  for (auto& c : res_.counts)
+    for (double& e : c) e = buf[k++];
+  volume_sum_ = buf[k++];
+  res_.frames = static_cast<long>(buf[k]);
+}
+
 RdfResult RdfAccumulator::result() const {
   RdfResult r = res_;
   if (r.frames == 0) throw AnalysisError("RDF of zero frames; select at least one frame");
@@ -187,14 +202,17 @@ RdfResult RdfAccumulator::result() const {
   return r;
 }
 
-RdfResult compute_rdf(const TrajectorySource& traj, const RdfOptions& options) {
+RdfResult compute_rdf(const TrajectorySource& traj, const RdfOptions& options, MPI_Comm comm) {
   const auto frames = options.range.resolve(traj.frames(), traj.path());
   RdfAccumulator acc(options, traj.species(), traj.path());
+  const int rank = comm_rank(comm), size = comm_size(comm);
   Frame f;
-  for (std::int64_t i : frames) {
-    traj.read(i, f);
+  for (std::size_t k = static_cast<std::size_t>(rank); k < frames.size();
+       k += static_cast<std::size_t>(size)) {
+    traj.read(frames[k], f);
     acc.add_frame(f.box, f.positions);
   }
+  acc.allreduce(comm);
   return acc.result();
 }
 

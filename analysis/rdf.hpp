@@ -14,6 +14,8 @@
 // their lattice-vector shells, of relative height ~V/(N·4πr²Δr) for an uncorrelated configuration.
 #pragma once
 
+#include <mpi.h>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,9 +34,9 @@ struct RdfOptions {
 };
 
 struct RdfResult {
-  std::vector<double> edges;   // Å, bins + 1
-  std::vector<double> r;       // bin centres, Å
-  std::vector<std::string> labels;   // "A-B" per pair
+  std::vector<double> edges;                // Å, bins + 1
+  std::vector<double> r;                    // bin centres, Å
+  std::vector<std::string> labels;          // "A-B" per pair
   std::vector<std::vector<double>> g;       // per pair, per bin
   std::vector<std::vector<double>> n;       // running coordination number per pair
   std::vector<std::vector<double>> counts;  // raw ordered-pair counts per pair, per bin
@@ -46,8 +48,11 @@ struct RdfResult {
 // Accumulates frames one at a time (streaming) and normalises at the end.
 class RdfAccumulator {
  public:
-  RdfAccumulator(const RdfOptions& options, const std::vector<std::string>& species, const std::string& source);
+  RdfAccumulator(const RdfOptions& options, const std::vector<std::string>& species,
+                 const std::string& source);
   void add_frame(const Box& box, const std::vector<Vec3>& positions);
+  // Sums the frames every rank of `comm` has added into each of them (collective).
+  void allreduce(MPI_Comm comm);
   RdfResult result() const;
 
  private:
@@ -58,8 +63,10 @@ class RdfAccumulator {
   double volume_sum_ = 0.0;
 };
 
-// Reads the selected frames of `traj` and returns the averaged g(r).
-RdfResult compute_rdf(const TrajectorySource& traj, const RdfOptions& options);
+// Reads the selected frames of `traj` and returns the averaged g(r). Collective over `comm`: each rank reads
+// every size-th frame and all of them return the whole result (the pair counts are whole numbers, so it is
+// the same for any number of ranks up to the round-off of the mean volume).
+RdfResult compute_rdf(const TrajectorySource& traj, const RdfOptions& options, MPI_Comm comm = MPI_COMM_SELF);
 
 // Writes r, then g and n per pair: header "r[Angstrom],g_A-B[1],n_A-B[1],...".
 void write_rdf_csv(const RdfResult& res, const std::string& path, const std::string& command_line);

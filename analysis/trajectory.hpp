@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/box.hpp"
 #include "analysis/analysis_error.hpp"
+#include "engine/box.hpp"
 #include "engine/types.hpp"
 
 namespace e3md::analysis {
@@ -32,6 +32,9 @@ class TrajectorySource {
   // Species name of every atom, by atom index (constant over the trajectory).
   virtual const std::vector<std::string>& species() const = 0;
   virtual void read(std::int64_t i, Frame& out) const = 0;
+  // Frame i with only atoms [first, first + count) in the per-atom arrays. The default reads the whole
+  // frame and keeps those rows; H5MD reads only them.
+  virtual void read_atoms(std::int64_t i, std::int64_t first, std::int64_t count, Frame& out) const;
   // Time of frame i (ps) without reading its coordinates.
   virtual double time(std::int64_t i) const = 0;
 };
@@ -53,8 +56,8 @@ struct FrameRange {
 
 // Atom indices whose species is in `names` ("all" or an empty list selects every atom). Throws, listing the
 // species present, when a name matches no atom.
-std::vector<int> select_species(const std::vector<std::string>& species, const std::vector<std::string>& names,
-                                const std::string& path);
+std::vector<int> select_species(const std::vector<std::string>& species,
+                                const std::vector<std::string>& names, const std::string& path);
 // The distinct species in order of first appearance.
 std::vector<std::string> distinct_species(const std::vector<std::string>& species);
 

@@ -1,8 +1,11 @@
 // `e3md analyze rdf|msd|diffusion|arrhenius|profile`: trajectory analyses writing CSV (units in the header)
 // and, with --plot, PNG + SVG figures through tools/plot_e3md.py. docs/analysis.md describes each.
+#include <mpi.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -15,6 +18,7 @@
 #include "analysis/msd.hpp"
 #include "analysis/plot.hpp"
 #include "analysis/profile.hpp"
+#include "analysis/ranks.hpp"
 #include "analysis/rdf.hpp"
 #include "analysis/trajectory.hpp"
 #include "driver/commands.hpp"
@@ -67,6 +71,16 @@ std::string describe(const std::string& sub, const Common& o) {
          " stop=" + std::to_string(o.range.stop) + " stride=" + std::to_string(o.range.stride);
 }
 
+// " in 1.234 s": the wall time since `start` (opening the file, reading it and the analysis; no plotting).
+std::string took(std::chrono::steady_clock::time_point start) {
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, " in %.3f s", s);
+  return buf;
+}
+
+bool is_root(MPI_Comm comm) { return comm_rank(comm) == 0; }
+
 void print(const std::string& line) {
   std::printf("%s\n", line.c_str());
   std::fflush(stdout);
@@ -88,7 +102,7 @@ double trajectory_temperature(const Common& o) {
   }
 }
 
-void add_rdf(CLI::App* analyze) {
+void add_rdf(CLI::App* analyze, MPI_Comm comm) {
   auto o = std::make_shared<Common>();
   auto pairs = std::make_shared<std::string>();
   auto ropt = std::make_shared<RdfOptions>();
@@ -99,7 +113,8 @@ void add_rdf(CLI::App* analyze) {
   c->add_option("--rmin", ropt->r_min, "lower edge of the first bin (Å)");
   c->add_option("--rmax", ropt->r_max, "upper edge of the last bin (Å); may exceed half the cell");
   c->add_option("--bins", ropt->bins, "number of bins");
-  c->callback([o, pairs, ropt] {
+  c->callback([o, pairs, ropt, comm] {
+    const auto start = std::chrono::steady_clock::now();
     RdfOptions opt = *ropt;
     opt.range = o->range;
     for (const auto& p : split(*pairs, ',')) {
@@ -110,10 +125,11 @@ void add_rdf(CLI::App* analyze) {
       opt.pairs.push_back({p.substr(0, dash), p.substr(dash + 1)});
     }
     auto traj = open_trajectory(o->traj, o->format, o->dt);
-    const RdfResult res = compute_rdf(*traj, opt);
+    const RdfResult res = compute_rdf(*traj, opt, comm);
+    if (!is_root(comm)) return;
     write_rdf_csv(res, o->out, describe("rdf", *o));
     print("rdf: " + std::to_string(res.frames) + " frames, " + std::to_string(res.labels.size()) +
-          " pair(s) -> " + o->out);
+          " pair(s) -> " + o->out + took(start));
     if (o->plot) run_plot("rdf", {o->out}, stem(o->out));
   });
 }
@@ -137,14 +153,17 @@ MsdOptions msd_options(const MsdCli& m, const Common& o) {
     opt.unwrap = Unwrap::Images;
   else if (m.unwrap == "displacement")
     opt.unwrap = Unwrap::Displacement;
+  else if (m.unwrap == "none")
+    opt.unwrap = Unwrap::None;
   else
-    throw AnalysisError("--unwrap must be auto, images or displacement (got '" + m.unwrap + "')");
+    throw AnalysisError("--unwrap must be auto, images, displacement or none (got '" + m.unwrap + "')");
   return opt;
 }
 
 void add_msd_options(CLI::App* c, MsdCli& m) {
   c->add_option("--species", m.species, "comma-separated species (default: every species)");
-  c->add_option("--unwrap", m.unwrap, "auto (image counters if present), images, displacement");
+  c->add_option("--unwrap", m.unwrap,
+                "auto (image counters if present), images, displacement, none (positions already unwrapped)");
   c->add_flag("--remove-drift", m.drift, "subtract the centre-of-mass displacement of all atoms");
   c->add_flag("--drift-equal-weights", m.equal, "drift removal with equal weights instead of element masses");
   c->add_option("--blocks", m.blocks, "time blocks for the D uncertainty (0: none)");
@@ -164,25 +183,27 @@ std::vector<std::string> fit_comments(const std::vector<DiffusionResult>& d) {
   return out;
 }
 
-void add_msd(CLI::App* analyze) {
+void add_msd(CLI::App* analyze, MPI_Comm comm) {
   auto o = std::make_shared<Common>();
   auto m = std::make_shared<MsdCli>();
   auto* c = analyze->add_subcommand("msd", "mean-squared displacement per species (FFT, all time origins)");
   add_common(c, *o, "msd.csv");
   add_msd_options(c, *m);
-  c->callback([o, m] {
+  c->callback([o, m, comm] {
+    const auto start = std::chrono::steady_clock::now();
     auto traj = open_trajectory(o->traj, o->format, o->dt);
-    const MsdResult res = compute_msd(*traj, msd_options(*m, *o));
+    const MsdResult res = compute_msd(*traj, msd_options(*m, *o), comm);
+    if (!is_root(comm)) return;
     std::vector<DiffusionResult> fits;
     for (std::size_t s = 0; s < res.species.size(); ++s) fits.push_back(fit_diffusion(res, s));
     write_msd_csv(res, o->out, describe("msd", *o), fit_comments(fits));
     print("msd: " + std::to_string(res.frames) + " frames, unwrap=" + res.unwrap_used + ", stored " +
-          std::to_string(res.stored_bytes / 1024) + " KiB of coordinates -> " + o->out);
+          std::to_string(res.stored_bytes / 1024) + " KiB of coordinates -> " + o->out + took(start));
     if (o->plot) run_plot("msd", {o->out}, stem(o->out));
   });
 }
 
-void add_diffusion(CLI::App* analyze) {
+void add_diffusion(CLI::App* analyze, MPI_Comm comm) {
   auto o = std::make_shared<Common>();
   auto m = std::make_shared<MsdCli>();
   auto fit = std::make_shared<std::array<double, 2>>(std::array<double, 2>{-1.0, -1.0});
@@ -197,9 +218,10 @@ void add_diffusion(CLI::App* analyze) {
   c->add_option("--temperature", (*ne)[0], "K, for Nernst–Einstein (default: H5MD temperature observable)");
   c->add_option("--charge", (*ne)[1], "carrier charge z for Nernst–Einstein");
   c->add_option("--msd-output", *msd_out, "also write the MSD CSV here");
-  c->callback([o, m, fit, ne, msd_out] {
+  c->callback([o, m, fit, ne, msd_out, comm] {
     auto traj = open_trajectory(o->traj, o->format, o->dt);
-    const MsdResult res = compute_msd(*traj, msd_options(*m, *o));
+    const MsdResult res = compute_msd(*traj, msd_options(*m, *o), comm);
+    if (!is_root(comm)) return;
     double T = (*ne)[0] > 0.0 ? (*ne)[0] : trajectory_temperature(*o);
     std::vector<DiffusionResult> out;
     for (std::size_t s = 0; s < res.species.size(); ++s) {
@@ -231,7 +253,7 @@ void add_diffusion(CLI::App* analyze) {
   });
 }
 
-void add_arrhenius(CLI::App* analyze) {
+void add_arrhenius(CLI::App* analyze, MPI_Comm comm) {
   auto points = std::make_shared<std::vector<std::string>>();
   auto runs = std::make_shared<std::vector<std::string>>();
   auto out = std::make_shared<std::string>("arrhenius.csv");
@@ -247,7 +269,7 @@ void add_arrhenius(CLI::App* analyze) {
   c->add_option("--charge", (*ne)[1], "carrier charge z");
   c->add_option("-o,--output", *out, "CSV file to write");
   c->add_flag("--plot", *plot, "also write <output>.png and .svg");
-  c->callback([points, runs, out, ne, plot] {
+  c->callback([points, runs, out, ne, plot, comm] {
     std::vector<ArrheniusPoint> pts;
     double density_sum = 0.0;
     int density_n = 0;
@@ -280,6 +302,7 @@ void add_arrhenius(CLI::App* analyze) {
     }
     const double n = (*ne)[0] > 0.0 ? (*ne)[0] : (density_n ? density_sum / density_n : 0.0);
     const ArrheniusResult a = fit_arrhenius(pts, n, (*ne)[1]);
+    if (!is_root(comm)) return;
     CsvTable t;
     char buf[512];
     std::snprintf(buf, sizeof(buf), "Ea_eV=%.17g Ea_err_eV=%.17g D0_cm2s=%.17g D0_err_cm2s=%.17g weighted=%d",
@@ -318,7 +341,7 @@ void add_arrhenius(CLI::App* analyze) {
   });
 }
 
-void add_profile(CLI::App* analyze) {
+void add_profile(CLI::App* analyze, MPI_Comm comm) {
   auto o = std::make_shared<Common>();
   auto popt = std::make_shared<ProfileOptions>();
   auto axis = std::make_shared<std::string>("c");
@@ -337,7 +360,7 @@ void add_profile(CLI::App* analyze) {
   c->add_option("--interface", *interfaces,
                 "interface positions to mark in the plot (Å, comma-separated); "
                 "default: where the neighbour species' density crosses half its range");
-  c->callback([o, popt, axis, species, interfaces] {
+  c->callback([o, popt, axis, species, interfaces, comm] {
     ProfileOptions opt = *popt;
     opt.range = o->range;
     if (*axis == "a")
@@ -350,7 +373,8 @@ void add_profile(CLI::App* analyze) {
       throw AnalysisError("--axis must be a, b or c (got '" + *axis + "')");
     opt.species = split(*species, ',');
     auto traj = open_trajectory(o->traj, o->format, o->dt);
-    const ProfileResult res = compute_profile(*traj, opt);
+    const ProfileResult res = compute_profile(*traj, opt);  // serial: every rank computes it, rank 0 writes
+    if (!is_root(comm)) return;
     write_profile_csv(res, opt, o->out, describe("profile", *o));
     print("profile: " + std::to_string(res.frames) + " frames, " + std::to_string(res.z.size()) +
           " bins -> " + o->out);
@@ -364,16 +388,18 @@ void add_profile(CLI::App* analyze) {
 
 }  // namespace
 
-void add_analyze_command(CLI::App& app) {
+void add_analyze_command(CLI::App& app, MPI_Comm comm) {
   auto* analyze =
       app.add_subcommand("analyze", "trajectory analysis: rdf, msd, diffusion, arrhenius, profile");
   analyze->require_subcommand(1);
-  add_rdf(analyze);
-  add_msd(analyze);
-  add_diffusion(analyze);
-  add_arrhenius(analyze);
-  add_profile(analyze);
+  add_rdf(analyze, comm);
+  add_msd(analyze, comm);
+  add_diffusion(analyze, comm);
+  add_arrhenius(analyze, comm);
+  add_profile(analyze, comm);
 }
+
+void add_analyze_command(CLI::App& app) { add_analyze_command(app, MPI_COMM_WORLD); }
 
 namespace {
 const CommandRegistrar reg("analyze", 40, &add_analyze_command);

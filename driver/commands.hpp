@@ -3,6 +3,8 @@
 // registrar linked into the executable runs.
 #pragma once
 
+#include <mpi.h>
+
 #include <CLI/CLI.hpp>
 
 namespace e3md {
@@ -18,6 +20,8 @@ struct CommandRegistrar {
 void register_commands(CLI::App& app);
 
 // `e3md analyze` and its subcommands (driver/cmd_analyze.cpp); a deck's `analysis` section runs them too.
+// The RDF and MSD share their frames among the ranks of `comm` (MPI_COMM_WORLD without it); rank 0 writes.
 void add_analyze_command(CLI::App& app);
+void add_analyze_command(CLI::App& app, MPI_Comm comm);
 
 }  // namespace e3md

@@ -21,10 +21,11 @@ std::string output_of(const Deck& deck, const DeckAnalysis& a) {
   return (fs::path(deck.resolve(deck.output.directory)) / out).lexically_normal().string();
 }
 
-// A fresh `e3md analyze` command tree (the subcommands keep their parsed values in the app they belong to).
+// A fresh `e3md analyze` command tree (the subcommands keep their parsed values in the app they belong to);
+// rank 0 runs the deck's analyses alone.
 std::unique_ptr<CLI::App> analyze_app() {
   auto app = std::make_unique<CLI::App>("e3md");
-  add_analyze_command(*app);
+  add_analyze_command(*app, MPI_COMM_SELF);
   return app;
 }
 

@@ -35,22 +35,26 @@ H5mdReader::H5mdReader(const std::string& path) : path_(path) {
   }
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     h5::last_error();
-    throw H5mdError(path + ": not an HDF5 file (truncated or another format); H5MD trajectories are written by "
-                           "`e3md run` with an h5md output");
+    throw H5mdError(path +
+                    ": not an HDF5 file (truncated or another format); H5MD trajectories are written by "
+                    "`e3md run` with an h5md output");
   }
-  file_ = H5Handle(h5::check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path, "opening the trajectory",
-                             "the file may be truncated or still open for writing without flushes"));
+  file_ =
+      H5Handle(h5::check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path, "opening the trajectory",
+                         "the file may be truncated or still open for writing without flushes"));
   const hid_t f = file_.get();
   if (!h5::exists(f, "/h5md")) {
     throw H5mdError(path + ": HDF5 file without the /h5md group: not an H5MD trajectory");
   }
   std::string part;
-  if (!first_particle_group(f, part)) throw H5mdError(path + ": H5MD file without /particles/<group>: no atoms");
+  if (!first_particle_group(f, part))
+    throw H5mdError(path + ": H5MD file without /particles/<group>: no atoms");
   position_ = h5::open_dataset(f, part + "/position/value", path);
   step_ = h5::open_dataset(f, part + "/position/step", path);
   if (h5::exists(f, part + "/position/time")) time_ = h5::open_dataset(f, part + "/position/time", path);
   if (h5::exists(f, part + "/image/value")) image_ = h5::open_dataset(f, part + "/image/value", path);
-  if (h5::exists(f, part + "/velocity/value")) velocity_ = h5::open_dataset(f, part + "/velocity/value", path);
+  if (h5::exists(f, part + "/velocity/value"))
+    velocity_ = h5::open_dataset(f, part + "/velocity/value", path);
   if (h5::exists(f, part + "/force/value")) force_ = h5::open_dataset(f, part + "/force/value", path);
   edges_ = h5::open_dataset(f, part + "/box/edges/value", path);
 
@@ -68,7 +72,8 @@ H5mdReader::H5mdReader(const std::string& path) : path_(path) {
     if (h5::has_attr(cg.get(), "frames_written")) {
       n = std::min(n, h5::read_int_attr(cg.get(), "frames_written", path));
     }
-    if (h5::has_attr(cg.get(), "observables")) observable_names_ = h5::read_string_array_attr(cg.get(), "observables", path);
+    if (h5::has_attr(cg.get(), "observables"))
+      observable_names_ = h5::read_string_array_attr(cg.get(), "observables", path);
   }
   frames_ = n;
   const auto ed = h5::dims(edges_.get(), path, "box/edges/value");
@@ -112,23 +117,39 @@ std::string H5mdReader::species_name(std::size_t i) const {
   return species_names_[static_cast<std::size_t>(s)];
 }
 
-void H5mdReader::read_rows(const H5Handle& dset, std::int64_t frame, hid_t memtype, void* buf) const {
+void H5mdReader::read_rows(const H5Handle& dset, std::int64_t frame, hid_t memtype, void* buf,
+                           std::int64_t first, std::int64_t count) const {
   if (frame < 0 || frame >= frames_) {
-    throw H5mdError(path_ + ": frame " + std::to_string(frame) + " out of range [0, " + std::to_string(frames_) + ")");
+    throw H5mdError(path_ + ": frame " + std::to_string(frame) + " out of range [0, " +
+                    std::to_string(frames_) + ")");
   }
   H5Handle fs(H5Dget_space(dset.get()));
   const int nd = H5Sget_simple_extent_ndims(fs.get());
   std::vector<hsize_t> d(static_cast<std::size_t>(nd));
   H5Sget_simple_extent_dims(fs.get(), d.data(), nullptr);
-  std::vector<hsize_t> start(d.size(), 0), count = d;
+  std::vector<hsize_t> start(d.size(), 0), cnt = d;
   start[0] = static_cast<hsize_t>(frame);
-  count[0] = 1;
-  H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
+  cnt[0] = 1;
+  if (count >= 0 && d.size() > 1) {  // a range of atoms
+    start[1] = static_cast<hsize_t>(first);
+    cnt[1] = static_cast<hsize_t>(count);
+  }
+  H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr);
   // A memory space of the selection's own shape lets HDF5 copy the frame as one block instead of
   // iterating element by element.
-  H5Handle ms(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr));
+  H5Handle ms(H5Screate_simple(static_cast<int>(cnt.size()), cnt.data(), nullptr));
   h5::check(H5Dread(dset.get(), memtype, ms.get(), fs.get(), H5P_DEFAULT, buf), path_,
             "reading frame " + std::to_string(frame), "the file may be truncated");
+}
+
+void H5mdReader::read_series(const H5Handle& dset, hid_t memtype, void* buf) const {
+  if (frames_ == 0) return;
+  H5Handle fs(H5Dget_space(dset.get()));
+  const hsize_t start = 0, cnt = static_cast<hsize_t>(frames_);
+  H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, &start, nullptr, &cnt, nullptr);
+  H5Handle ms(H5Screate_simple(1, &cnt, nullptr));
+  h5::check(H5Dread(dset.get(), memtype, ms.get(), fs.get(), H5P_DEFAULT, buf), path_,
+            "reading the frame times", "the file may be truncated");
 }
 
 Box H5mdReader::read_box(std::int64_t i) const {
@@ -144,8 +165,14 @@ Box H5mdReader::read_box(std::int64_t i) const {
   return Box(cell, periodic_);
 }
 
-void H5mdReader::read(std::int64_t i, H5mdFrame& out, bool velocities, bool forces) const {
-  const auto n = static_cast<std::size_t>(natoms_);
+void H5mdReader::read(std::int64_t i, H5mdFrame& out, bool velocities, bool forces, std::int64_t first,
+                      std::int64_t count) const {
+  if (count < 0) first = 0, count = natoms_;
+  if (first < 0 || first + count > natoms_) {
+    throw H5mdError(path_ + ": atoms [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                    ") out of range [0, " + std::to_string(natoms_) + ")");
+  }
+  const auto n = static_cast<std::size_t>(count);
   out.index = i;
   out.box = read_box(i);
   std::int64_t step = 0;
@@ -154,10 +181,10 @@ void H5mdReader::read(std::int64_t i, H5mdFrame& out, bool velocities, bool forc
   out.time = 0.0;
   if (time_.valid()) read_rows(time_, i, H5T_NATIVE_DOUBLE, &out.time);
   out.positions.resize(n);
-  read_rows(position_, i, H5T_NATIVE_DOUBLE, out.positions.data());
+  read_rows(position_, i, H5T_NATIVE_DOUBLE, out.positions.data(), first, count);
   if (image_.valid()) {
     std::vector<int> img(3 * n);
-    read_rows(image_, i, H5T_NATIVE_INT, img.data());
+    read_rows(image_, i, H5T_NATIVE_INT, img.data(), first, count);
     out.images.resize(n);
     for (std::size_t a = 0; a < n; ++a) out.images[a] = Vec3i(img[3 * a], img[3 * a + 1], img[3 * a + 2]);
   } else {
@@ -167,11 +194,11 @@ void H5mdReader::read(std::int64_t i, H5mdFrame& out, bool velocities, bool forc
   out.forces.clear();
   if (velocities && velocity_.valid()) {
     out.velocities.resize(n);
-    read_rows(velocity_, i, H5T_NATIVE_DOUBLE, out.velocities.data());
+    read_rows(velocity_, i, H5T_NATIVE_DOUBLE, out.velocities.data(), first, count);
   }
   if (forces && force_.valid()) {
     out.forces.resize(n);
-    read_rows(force_, i, H5T_NATIVE_DOUBLE, out.forces.data());
+    read_rows(force_, i, H5T_NATIVE_DOUBLE, out.forces.data(), first, count);
   }
 }
 
@@ -183,14 +210,14 @@ H5mdFrame H5mdReader::read(std::int64_t i) const {
 
 std::vector<std::int64_t> H5mdReader::steps() const {
   std::vector<std::int64_t> s(static_cast<std::size_t>(frames_));
-  for (std::int64_t i = 0; i < frames_; ++i) read_rows(step_, i, H5T_NATIVE_INT64, &s[static_cast<std::size_t>(i)]);
+  read_series(step_, H5T_NATIVE_INT64, s.data());
   return s;
 }
 
 std::vector<double> H5mdReader::times() const {
   std::vector<double> t(static_cast<std::size_t>(frames_), 0.0);
   if (!time_.valid()) return t;
-  for (std::int64_t i = 0; i < frames_; ++i) read_rows(time_, i, H5T_NATIVE_DOUBLE, &t[static_cast<std::size_t>(i)]);
+  read_series(time_, H5T_NATIVE_DOUBLE, t.data());
   return t;
 }
 
@@ -199,16 +226,16 @@ std::vector<std::string> H5mdReader::observable_names() const { return observabl
 std::vector<double> H5mdReader::observable(const std::string& name) const {
   const std::string p = "/observables/" + name + "/value";
   if (!h5::exists(file_.get(), p)) {
-    throw H5mdError(path_ + ": no observable '" + name + "' in the trajectory; it records: " +
-                    [&] {
-                      std::string s;
-                      for (const auto& o : observable_names_) s += (s.empty() ? "" : ", ") + o;
-                      return s.empty() ? std::string("none") : s;
-                    }());
+    throw H5mdError(path_ + ": no observable '" + name + "' in the trajectory; it records: " + [&] {
+      std::string s;
+      for (const auto& o : observable_names_) s += (s.empty() ? "" : ", ") + o;
+      return s.empty() ? std::string("none") : s;
+    }());
   }
   H5Handle d = h5::open_dataset(file_.get(), p, path_);
   std::vector<double> v(static_cast<std::size_t>(frames_));
-  for (std::int64_t i = 0; i < frames_; ++i) read_rows(d, i, H5T_NATIVE_DOUBLE, &v[static_cast<std::size_t>(i)]);
+  for (std::int64_t i = 0; i < frames_; ++i)
+    read_rows(d, i, H5T_NATIVE_DOUBLE, &v[static_cast<std::size_t>(i)]);
   return v;
 }
 

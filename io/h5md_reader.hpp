@@ -55,12 +55,18 @@ class H5mdReader {
   std::vector<double> observable(const std::string& name) const;
 
   // Reads frame i (0 <= i < frames()). Reuses the vectors in `out` to avoid reallocation when streaming.
-  void read(std::int64_t i, H5mdFrame& out, bool velocities = false, bool forces = false) const;
+  // With count >= 0 only atoms [first, first + count) are read (per-atom arrays hold those rows).
+  void read(std::int64_t i, H5mdFrame& out, bool velocities = false, bool forces = false,
+            std::int64_t first = 0, std::int64_t count = -1) const;
   H5mdFrame read(std::int64_t i) const;
   Box read_box(std::int64_t i) const;
 
  private:
-  void read_rows(const H5Handle& dset, std::int64_t frame, hid_t memtype, void* buf) const;
+  // Frame `frame` of a per-frame dataset; of a per-atom one, atoms [first, first + count) (count < 0: all).
+  void read_rows(const H5Handle& dset, std::int64_t frame, hid_t memtype, void* buf, std::int64_t first = 0,
+                 std::int64_t count = -1) const;
+  // A 1-D per-frame dataset (step, time) for all frames in one read.
+  void read_series(const H5Handle& dset, hid_t memtype, void* buf) const;
 
   std::string path_;
   std::int64_t frames_ = 0;

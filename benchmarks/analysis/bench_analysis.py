@@ -3,13 +3,24 @@
 same file, same run. Prints wall and CPU seconds and the ratios; checks that the results agree.
 
   bench_analysis.py --e3md build/driver/e3md --maker build/benchmarks/analysis/bench_make_trajectory \
-      [--atoms 10000] [--frames 2000] [--mda-frames N] [--threads 2] [--workdir /tmp]
+      [--atoms 10000] [--frames 2000] [--mda-frames N] [--threads 2] [--ranks 2] [--workdir /tmp]
 
-MDAnalysis is run on the first --mda-frames frames (default: all) when the full size is too slow for it;
-ratios are then per frame. RDF: all atoms, r < 6 Å, 120 bins. MSD: Li (20 % of the atoms).
+MDAnalysis is run on the first --mda-frames frames of the RDF (default: all) when the full size is too slow
+for it, ratios are then per frame; its MSD runs on all frames unless --mda-msd-frames says otherwise.
+RDF: all atoms, r < 6 Å, 120 bins. MSD: Li (20 % of the atoms); the trajectory is written unwrapped, which
+EinsteinMSD assumes, so the MSD row runs e3md with --unwrap none (the same work) and the "MSD+u" row with
+--unwrap displacement (e3md unwraps on the fly as well, extra work MDAnalysis does not do).
+
+e3md runs twice per analysis: one process with --threads OpenMP threads, and (with --ranks > 1) under
+`mpirun -np <ranks>` with one thread per rank, the frames shared among the ranks.
+
+Times: "e3md wall/cpu" are of the whole e3md process (MPI start-up included, ~0.4 s wall here); "e3md an."
+is the wall time e3md itself reports from opening the file to the CSV written. MDAnalysis times are of
+.run() on a Universe opened beforehand, so "an. x" compares like with like.
 """
 import argparse
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -26,11 +37,17 @@ def cpu_children():
     return r.ru_utime + r.ru_stime
 
 
-def run_e3md(cmd, threads):
+def run_e3md(cmd, threads, ranks=1):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    if ranks > 1:
+        cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(ranks)] + cmd
     c0, t0 = cpu_children(), time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0, cpu_children() - c0
+    out = subprocess.run(cmd, check=True, env=env, stdout=subprocess.PIPE, text=True).stdout
+    wall, cpu = time.perf_counter() - t0, cpu_children() - c0
+    m = re.search(r" in ([0-9.]+) s", out)
+    if not m:
+        sys.exit(f"bench_analysis: no ' in <seconds> s' in the output of {' '.join(cmd)}:\n{out}")
+    return wall, cpu, float(m.group(1))
 
 
 def read_csv(path):
@@ -46,8 +63,10 @@ def main():
     p.add_argument("--maker", required=True)
     p.add_argument("--atoms", type=int, default=10000)
     p.add_argument("--frames", type=int, default=2000)
-    p.add_argument("--mda-frames", type=int, default=0)
+    p.add_argument("--mda-frames", type=int, default=0, help="MDAnalysis RDF frames (default: all)")
+    p.add_argument("--mda-msd-frames", type=int, default=0, help="MDAnalysis MSD frames (default: all)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--ranks", type=int, default=2, help="MPI ranks of the second e3md run (1: none)")
     p.add_argument("--workdir", default="/tmp")
     a = p.parse_args()
     traj = os.path.join(a.workdir, f"bench_analysis_{a.atoms}_{a.frames}.h5md")
@@ -61,34 +80,53 @@ def main():
     from MDAnalysis.analysis.rdf import InterRDF
 
     rows = []
+    configs = [(1, a.threads)] + ([(a.ranks, 1)] if a.ranks > 1 else [])
+
+    def label(name, ranks, threads):
+        return f"{name} {ranks}x{threads}"
+
     # RDF
-    w_e, c_e = run_e3md([a.e3md, "analyze", "rdf", traj, "--rmax", "6", "--bins", "120", "-o", rdf_csv], a.threads)
+    rdf_cmd = [a.e3md, "analyze", "rdf", traj, "--rmax", "6", "--bins", "120", "-o", rdf_csv]
+    e3 = [(r, t) + run_e3md(rdf_cmd, t, r) for r, t in configs]
     u = mda.Universe.empty(a.atoms, trajectory=True)
     u.load_new(traj, format="H5MD")
     c0, t0 = time.process_time(), time.perf_counter()
     rdf = InterRDF(u.atoms, u.atoms, nbins=120, range=(0.0, 6.0), exclusion_block=(1, 1)).run(stop=nf)
     w_m, c_m = time.perf_counter() - t0, time.process_time() - c0
-    rows.append(("RDF", w_e / a.frames, c_e / a.frames, w_m / nf, c_m / nf))
+    for r, t, w_e, c_e, an_e in e3:
+        rows.append((label("RDF", r, t), w_e / a.frames, c_e / a.frames, an_e / a.frames, w_m / nf, c_m / nf))
     if nf == a.frames:
         g = read_csv(rdf_csv)["g_all-all[1]"]
         print(f"RDF agreement: max |g - g_MDA| / max g = {np.abs(g - rdf.results.rdf).max() / g.max():.1e}")
     # MSD of Li
-    w_e, c_e = run_e3md([a.e3md, "analyze", "msd", traj, "--species", "Li", "--blocks", "0", "-o", msd_csv], a.threads)
+    msd_cmd = [a.e3md, "analyze", "msd", traj, "--species", "Li", "--blocks", "0", "-o", msd_csv]
+    e3 = []
+    for mode, name in (("none", "MSD"), ("displacement", "MSD+u")):
+        for r, t in configs:
+            e3.append((name, r, t) + run_e3md(msd_cmd + ["--unwrap", mode], t, r))
+            m_last = read_csv(msd_csv)["msd_Li_total[Angstrom^2]"]
+            if name == "MSD" and r == 1:
+                m_none = m_last
+        print(f"MSD unwrap none vs {mode} on {r} rank(s): max difference / max = "
+              f"{np.abs(m_none - m_last).max() / m_none.max():.1e}")
     li = u.atoms[np.arange(0, a.atoms, 5)]
     c0, t0 = time.process_time(), time.perf_counter()
-    msd = EinsteinMSD(li, msd_type="xyz", fft=True).run(stop=nf)
+    nm = a.mda_msd_frames or a.frames
+    msd = EinsteinMSD(li, msd_type="xyz", fft=True).run(stop=nm)
     w_m, c_m = time.perf_counter() - t0, time.process_time() - c0
-    rows.append(("MSD", w_e / a.frames, c_e / a.frames, w_m / nf, c_m / nf))
-    if nf == a.frames:
-        m = read_csv(msd_csv)["msd_Li_total[Angstrom^2]"]
+    for name, r, t, w_e, c_e, an_e in e3:
+        rows.append((label(name, r, t), w_e / a.frames, c_e / a.frames, an_e / a.frames, w_m / nm, c_m / nm))
+    if nm == a.frames:
         ref = msd.results.timeseries
-        print(f"MSD agreement: max |msd - msd_MDA| / max = {np.abs(m - ref).max() / ref.max():.1e}")
+        print(f"MSD agreement: max |msd - msd_MDA| / max = {np.abs(m_none - ref).max() / ref.max():.1e}")
 
-    print(f"{a.atoms} atoms, e3md {a.frames} frames ({a.threads} OpenMP threads), MDAnalysis {nf} frames; "
-          "ms per frame, e3md times include process start and file reading")
-    print(f"{'':4} {'e3md wall':>10} {'e3md cpu':>10} {'MDA wall':>10} {'MDA cpu':>10} {'wall x':>7} {'cpu x':>7}")
-    for name, we, ce, wm, cm in rows:
-        print(f"{name:4} {1e3 * we:10.2f} {1e3 * ce:10.2f} {1e3 * wm:10.2f} {1e3 * cm:10.2f} {wm / we:7.1f} {cm / ce:7.1f}")
+    print(f"{a.atoms} atoms, e3md {a.frames} frames (ranks x threads as labelled), MDAnalysis {nf} frames (RDF) "
+          f"and {nm} (MSD); ms per frame; e3md cpu is that of all ranks")
+    print(f"{'':11} {'e3md wall':>10} {'e3md cpu':>10} {'e3md an.':>10} {'MDA wall':>10} {'MDA cpu':>10} "
+          f"{'wall x':>7} {'cpu x':>7} {'an. x':>7}")
+    for name, we, ce, ae, wm, cm in rows:
+        print(f"{name:11} {1e3 * we:10.3f} {1e3 * ce:10.3f} {1e3 * ae:10.3f} {1e3 * wm:10.3f} {1e3 * cm:10.3f} "
+              f"{wm / we:7.1f} {cm / ce:7.1f} {wm / ae:7.1f}")
 
 
 if __name__ == "__main__":

@@ -222,6 +222,30 @@ TEST(Msd, ImageAndDisplacementUnwrappingAgree) {
   EXPECT_THROW(analysis::compute_msd(without, img), analysis::AnalysisError);
 }
 
+TEST(Msd, UnwrapNoneTakesStoredPositionsAsContinuous) {
+  // Positions written unwrapped (no image counters): none and displacement agree with the image result;
+  // on wrapped positions none does not unwrap, so the jumps across the faces inflate its MSD.
+  auto wrapped = random_walk(20, 250, 0.5, 0.01, 21);
+  auto unwrapped = wrapped;
+  for (auto& f : unwrapped) {
+    for (std::size_t i = 0; i < f.x.size(); ++i) f.x[i] = f.box.unwrap(f.x[i], f.image[i]);
+    f.image.clear();
+  }
+  test::MemorySource ref(std::vector<std::string>(20, "Li"), wrapped);
+  test::MemorySource cont(std::vector<std::string>(20, "Li"), unwrapped);
+  MsdOptions none;
+  none.unwrap = analysis::Unwrap::None;
+  const MsdResult a = analysis::compute_msd(ref, {});
+  const MsdResult b = analysis::compute_msd(cont, none);
+  EXPECT_EQ(b.unwrap_used, "none");
+  for (std::size_t k = 0; k < a.lag_time.size(); ++k) {
+    EXPECT_NEAR(a.species[0].msd.total[k], b.species[0].msd.total[k],
+                1e-9 * (1.0 + a.species[0].msd.total[k]));
+  }
+  const MsdResult w = analysis::compute_msd(ref, none);
+  EXPECT_GT(w.species[0].msd.total[125], 2.0 * a.species[0].msd.total[125]);
+}
+
 TEST(Msd, DriftRemovalCancelsAUniformFlow) {
   const Vec3 drift(0.01, -0.02, 0.015);  // Å per frame, every atom
   test::MemorySource plain(std::vector<std::string>(50, "O"), random_walk(50, 300, 0.1, 0.01, 77));
