@@ -14,37 +14,17 @@
 namespace e3md::analysis {
 namespace {
 
-MsdComponents zeros(std::size_t T) {
-  MsdComponents c;
-  c.a.assign(T, 0.0);
-  c.b.assign(T, 0.0);
-  c.normal.assign(T, 0.0);
-  c.total.assign(T, 0.0);
-  return c;
-}
-
-void add_into(MsdComponents& acc, const MsdComponents& x) {
-  for (std::size_t m = 0; m < acc.total.size(); ++m) {
-    acc.a[m] += x.a[m];
-    acc.b[m] += x.b[m];
-    acc.normal[m] += x.normal[m];
-    acc.total[m] += x.total[m];
-  }
-}
-
 void scale(MsdComponents& c, double s) {
   for (auto* v : {&c.a, &c.b, &c.normal, &c.total})
     for (double& e : *v) e *= s;
 }
 
-// Adds the MSD components of `natoms` atoms whose unwrapped coordinates are store[(atom*T + t0 + t)*3 + k],
-// t < L, to acc (not normalised), summed over the ranks of comm (collective). Threads each sum their share
-// of the atoms, merged (and then summed over ranks) before the projections.
-void accumulate(const std::vector<double>& store, std::size_t natoms, std::size_t T, std::size_t t0,
-                std::size_t L, const Vec3& da, const Vec3& db, const Vec3& dn, MsdComponents& acc,
-                MPI_Comm comm = MPI_COMM_SELF) {
+// Adds `natoms` atoms whose unwrapped coordinates are store[(atom*T + t0 + t)*3 + k], t < L, to sum. Threads
+// each sum their share of the atoms, merged at the end.
+void add_series(const std::vector<double>& store, std::size_t natoms, std::size_t T, std::size_t t0,
+                MsdSum& sum) {
   const long na = static_cast<long>(natoms);
-  MsdSum sum(L);
+  const std::size_t L = sum.length();
 #pragma omp parallel
   {
     MsdSum local(L);
@@ -53,13 +33,19 @@ void accumulate(const std::vector<double>& store, std::size_t natoms, std::size_
 #pragma omp critical
     sum.merge(local);
   }
+}
+
+// The MSD components of what `sum` holds on all ranks of comm (collective), divided by `atoms`.
+MsdComponents project(MsdSum& sum, const Vec3& da, const Vec3& db, const Vec3& dn, std::size_t atoms,
+                      MPI_Comm comm) {
   sum.allreduce(comm);
   MsdComponents c;
   c.a = sum.msd(da * da.transpose());
   c.b = sum.msd(db * db.transpose());
   c.normal = sum.msd(dn * dn.transpose());
   c.total = sum.msd(Mat3::Identity());
-  add_into(acc, c);
+  scale(c, 1.0 / static_cast<double>(atoms));
+  return c;
 }
 
 // [begin, end) of n items split evenly over `parts`.
@@ -84,10 +70,9 @@ MsdComponents msd_of_series(const std::vector<std::vector<Vec3>>& series, const 
     for (std::size_t t = 0; t < T; ++t)
       for (int k = 0; k < 3; ++k) store[(a * T + t) * 3 + static_cast<std::size_t>(k)] = series[a][t][k];
   }
-  MsdComponents c = zeros(T);
-  accumulate(store, series.size(), T, 0, T, dir_a, dir_b, dir_normal, c);
-  scale(c, 1.0 / static_cast<double>(series.size()));
-  return c;
+  MsdSum sum(T);
+  add_series(store, series.size(), T, 0, sum);
+  return project(sum, dir_a, dir_b, dir_normal, series.size(), MPI_COMM_SELF);
 }
 
 MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options, MPI_Comm comm) {
@@ -136,117 +121,6 @@ MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options, M
   }
   for (std::size_t s = 0; s < names.size(); ++s) res.stored_bytes += sel[s].size() * T * 3 * sizeof(double);
 
-  // Atoms to unwrap: the selected species, or all of them when the centre of mass is needed. Ranks share
-  // them evenly; each reads every frame, but only the rows from its first to its last atom, and keeps the
-  // unwrapped series of its atoms (the unwrapping is per atom, so it is the same on any number of ranks).
-  const int rank = comm_rank(comm), nranks = comm_size(comm);
-  std::vector<std::size_t> needed;
-  {
-    std::vector<char> use(natoms, options.remove_drift ? 1 : 0);
-    for (const auto& s : sel)
-      for (int i : s) use[static_cast<std::size_t>(i)] = 1;
-    for (std::size_t i = 0; i < natoms; ++i)
-      if (use[i]) needed.push_back(i);
-  }
-  {
-    const Share mine = share(needed.size(), rank, nranks);
-    needed = std::vector<std::size_t>(needed.begin() + static_cast<long>(mine.begin),
-                                      needed.begin() + static_cast<long>(mine.end));
-  }
-  // Rows read: [lo, lo + rows); a rank without atoms reads one row for the cells.
-  const std::size_t lo = needed.empty() ? 0 : needed.front();
-  const std::size_t rows = needed.empty() ? 1 : needed.back() - lo + 1;
-  std::vector<std::vector<int>> held(names.size());  // this rank's atoms of each species (atom ids)
-  for (std::size_t s = 0; s < names.size(); ++s) {
-    for (int i : sel[s]) {
-      if (!needed.empty() && static_cast<std::size_t>(i) >= lo && static_cast<std::size_t>(i) < lo + rows &&
-          std::binary_search(needed.begin(), needed.end(), static_cast<std::size_t>(i)))
-        held[s].push_back(i);
-    }
-  }
-  std::vector<std::vector<double>> store(names.size());
-  for (std::size_t s = 0; s < names.size(); ++s) store[s].assign(held[s].size() * T * 3, 0.0);
-
-  // Frames are gathered in blocks of kBlock before they are written atom-major into the store, so that each
-  // atom's series is written a few cache lines at a time instead of one scattered line per frame.
-  constexpr std::size_t kBlock = 16;
-  std::vector<std::vector<double>> block(names.size());
-  for (std::size_t s = 0; s < names.size(); ++s) block[s].resize(held[s].size() * kBlock * 3);
-  auto flush_block = [&](std::size_t t_first, std::size_t count) {
-    for (std::size_t s = 0; s < names.size(); ++s) {
-      const std::size_t n = held[s].size();
-      for (std::size_t a = 0; a < n; ++a) {
-        double* dst = store[s].data() + (a * T + t_first) * 3;
-        for (std::size_t j = 0; j < count; ++j) {
-          const double* src = block[s].data() + (j * n + a) * 3;
-          dst[3 * j] = src[0], dst[3 * j + 1] = src[1], dst[3 * j + 2] = src[2];
-        }
-      }
-    }
-  };
-  // Σ w_i u_i(t) over this rank's atoms and Σ w_i, for the centre of mass.
-  std::vector<double> com(options.remove_drift ? 3 * T + 1 : 0, 0.0);
-  if (options.remove_drift)
-    for (std::size_t i : needed) com[3 * T] += weights[i];
-  Frame f;
-  std::vector<Vec3> prev, unwrapped(rows);
-  double volume_sum = 0.0;
-  Unwrap mode = options.unwrap;
-  for (std::size_t t = 0; t < T; ++t) {
-    traj.read_atoms(frames[t], static_cast<std::int64_t>(lo), static_cast<std::int64_t>(rows), f);
-    volume_sum += f.box.volume();
-    if (t == 0) {
-      const bool has_images = !f.images.empty() && f.images.size() == f.positions.size();
-      if (mode == Unwrap::Images && !has_images) {
-        throw AnalysisError(path + ": the trajectory has no image counters; use --unwrap displacement");
-      }
-      if (mode == Unwrap::Auto) mode = has_images ? Unwrap::Images : Unwrap::Displacement;
-      res.unwrap_used = mode == Unwrap::Images ? "images" : mode == Unwrap::None ? "none" : "displacement";
-      res.dir_a = f.box.vector(0).normalized();
-      res.dir_b = f.box.vector(1).normalized();
-      res.dir_normal = f.box.vector(0).cross(f.box.vector(1)).normalized();
-    }
-    if (needed.empty()) continue;
-    if (mode == Unwrap::Images) {
-      for (std::size_t i : needed) unwrapped[i - lo] = f.box.unwrap(f.positions[i - lo], f.images[i - lo]);
-    } else if (mode == Unwrap::None || t == 0) {
-      for (std::size_t i : needed) unwrapped[i - lo] = f.positions[i - lo];
-    } else {
-      for (std::size_t i : needed)
-        unwrapped[i - lo] += f.box.minimum_image(f.positions[i - lo] - prev[i - lo]);
-    }
-    if (mode == Unwrap::Displacement) std::swap(prev, f.positions);
-    if (options.remove_drift) {
-      Vec3 c = Vec3::Zero();
-      for (std::size_t i : needed) c += weights[i] * unwrapped[i - lo];
-      com[3 * t] = c[0], com[3 * t + 1] = c[1], com[3 * t + 2] = c[2];
-    }
-    const std::size_t j = t % kBlock;
-    for (std::size_t s = 0; s < names.size(); ++s) {
-      const std::size_t n = held[s].size();
-      double* dst = block[s].data() + j * n * 3;
-      for (std::size_t a = 0; a < n; ++a) {
-        const Vec3& u = unwrapped[static_cast<std::size_t>(held[s][a]) - lo];
-        dst[3 * a] = u[0], dst[3 * a + 1] = u[1], dst[3 * a + 2] = u[2];
-      }
-    }
-    if (j + 1 == kBlock || t + 1 == T) flush_block(t - j, j + 1);
-  }
-  res.mean_volume = volume_sum / static_cast<double>(T);
-  if (options.remove_drift) {
-    // Subtract the centre-of-mass displacement from frame 0 of all atoms.
-    if (nranks > 1)
-      MPI_Allreduce(MPI_IN_PLACE, com.data(), static_cast<int>(com.size()), MPI_DOUBLE, MPI_SUM, comm);
-    const double wsum = com[3 * T];
-    for (std::size_t s = 0; s < names.size(); ++s) {
-      for (std::size_t a = 0; a < held[s].size(); ++a) {
-        double* u = store[s].data() + a * T * 3;
-        for (std::size_t t = 0; t < T; ++t)
-          for (std::size_t k = 0; k < 3; ++k) u[3 * t + k] -= (com[3 * t + k] - com[k]) / wsum;
-      }
-    }
-  }
-
   const std::size_t nblocks = options.blocks > 1 ? static_cast<std::size_t>(options.blocks) : 0;
   const std::size_t L = nblocks ? T / nblocks : 0;
   if (nblocks && L < 4) {
@@ -255,21 +129,174 @@ MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options, M
                         " blocks of at least 4 frames; lower --blocks or select more frames");
   }
   res.block_lag_time.assign(res.lag_time.begin(), res.lag_time.begin() + static_cast<long>(L));
+
+  // The ranks share the atoms evenly (all of them with drift removal, for the centre of mass, else the
+  // selected ones). Each reads every frame but only the rows from its first to its last atom, and unwraps
+  // per atom, so the series are the same on any number of ranks. A rank's selected atoms are processed in
+  // chunks whose series fit in options.memory_limit, one reading pass per chunk over that chunk's rows
+  // only, so the passes together read the rows once.
+  const int rank = comm_rank(comm), nranks = comm_size(comm);
+  std::vector<std::size_t> mine;
+  {
+    std::vector<char> use(natoms, options.remove_drift ? 1 : 0);
+    for (const auto& s : sel)
+      for (int i : s) use[static_cast<std::size_t>(i)] = 1;
+    std::vector<std::size_t> all;
+    for (std::size_t i = 0; i < natoms; ++i)
+      if (use[i]) all.push_back(i);
+    const Share part = share(all.size(), rank, nranks);
+    mine.assign(all.begin() + static_cast<long>(part.begin), all.begin() + static_cast<long>(part.end));
+  }
+  std::vector<int> species_of(natoms, -1);
+  for (std::size_t s = 0; s < names.size(); ++s)
+    for (int i : sel[s]) species_of[static_cast<std::size_t>(i)] = static_cast<int>(s);
+  std::vector<std::size_t> held;  // this rank's selected atoms, by id
+  for (std::size_t i : mine)
+    if (species_of[i] >= 0) held.push_back(i);
+  const std::size_t per_chunk =
+      std::max<std::size_t>(1, options.memory_limit / std::max<std::size_t>(1, T * 3 * sizeof(double)));
+  std::vector<std::vector<std::size_t>> chunks;
+  for (std::size_t k = 0; k < held.size(); k += per_chunk)
+    chunks.emplace_back(held.begin() + static_cast<long>(k),
+                        held.begin() + static_cast<long>(std::min(held.size(), k + per_chunk)));
+  if (chunks.empty()) chunks.emplace_back();  // a rank without atoms still reads the cells
+  int passes = static_cast<int>(chunks.size());
+  if (nranks > 1) MPI_Allreduce(MPI_IN_PLACE, &passes, 1, MPI_INT, MPI_MAX, comm);
+
+  // One reading pass over all frames for `atoms` (sorted ids): unwrapped positions go to visit(t, u) with
+  // u indexed by id − lo. The first pass also sets the mode, the directions and the mean volume.
+  Unwrap mode = options.unwrap;
+  bool first_pass = true;
+  Frame f;
+  std::vector<Vec3> prev, unwrapped;
+  auto pass = [&](const std::vector<std::size_t>& atoms, auto&& visit) {
+    const std::size_t lo = atoms.empty() ? 0 : atoms.front();
+    const std::size_t rows = atoms.empty() ? 1 : atoms.back() - lo + 1;
+    unwrapped.assign(rows, Vec3::Zero());
+    double volume_sum = 0.0;
+    for (std::size_t t = 0; t < T; ++t) {
+      traj.read_atoms(frames[t], static_cast<std::int64_t>(lo), static_cast<std::int64_t>(rows), f);
+      volume_sum += f.box.volume();
+      if (t == 0 && first_pass) {
+        const bool has_images = !f.images.empty() && f.images.size() == f.positions.size();
+        if (mode == Unwrap::Images && !has_images) {
+          throw AnalysisError(path + ": the trajectory has no image counters; use --unwrap displacement");
+        }
+        if (mode == Unwrap::Auto) mode = has_images ? Unwrap::Images : Unwrap::Displacement;
+        res.unwrap_used = mode == Unwrap::Images ? "images" : mode == Unwrap::None ? "none" : "displacement";
+        res.dir_a = f.box.vector(0).normalized();
+        res.dir_b = f.box.vector(1).normalized();
+        res.dir_normal = f.box.vector(0).cross(f.box.vector(1)).normalized();
+      }
+      if (mode == Unwrap::Images) {
+        for (std::size_t i : atoms) unwrapped[i - lo] = f.box.unwrap(f.positions[i - lo], f.images[i - lo]);
+      } else if (mode == Unwrap::None || t == 0) {
+        for (std::size_t i : atoms) unwrapped[i - lo] = f.positions[i - lo];
+      } else {
+        for (std::size_t i : atoms)
+          unwrapped[i - lo] += f.box.minimum_image(f.positions[i - lo] - prev[i - lo]);
+      }
+      if (mode == Unwrap::Displacement) std::swap(prev, f.positions);
+      visit(t, lo);
+    }
+    if (first_pass) res.mean_volume = volume_sum / static_cast<double>(T);
+    first_pass = false;
+  };
+
+  // Centre of mass of all atoms per frame, Σ w_i u_i(t) over every rank, and Σ w_i (last entry). In the
+  // main pass when one pass does, else in a pass of its own first.
+  std::vector<double> com(options.remove_drift ? 3 * T + 1 : 0, 0.0);
+  auto add_com = [&](std::size_t t, std::size_t lo) {
+    Vec3 c = Vec3::Zero();
+    for (std::size_t i : mine) c += weights[i] * unwrapped[i - lo];
+    com[3 * t] = c[0], com[3 * t + 1] = c[1], com[3 * t + 2] = c[2];
+  };
+  auto finish_com = [&] {
+    for (std::size_t i : mine) com[3 * T] += weights[i];
+    if (nranks > 1)
+      MPI_Allreduce(MPI_IN_PLACE, com.data(), static_cast<int>(com.size()), MPI_DOUBLE, MPI_SUM, comm);
+  };
+  const bool com_apart = options.remove_drift && passes > 1;
+  if (com_apart) {
+    pass(mine, add_com);
+    finish_com();
+  }
+
+  std::vector<MsdSum> sums;  // per species: all lags, then each block
+  for (std::size_t s = 0; s < names.size(); ++s) {
+    sums.emplace_back(T);
+    for (std::size_t b = 0; b < nblocks; ++b) sums.emplace_back(L);
+  }
+  const std::size_t per_species = 1 + nblocks;
+  for (int c = 0; c < passes; ++c) {
+    static const std::vector<std::size_t> none;
+    const std::vector<std::size_t>& atoms =
+        static_cast<std::size_t>(c) < chunks.size() ? chunks[static_cast<std::size_t>(c)] : none;
+    // The chunk's series by species, [atom][t][3], written in blocks of kBlock frames so that each atom's
+    // series is written a few cache lines at a time instead of one scattered line per frame.
+    std::vector<std::vector<std::size_t>> by_species(names.size());
+    for (std::size_t i : atoms) by_species[static_cast<std::size_t>(species_of[i])].push_back(i);
+    std::vector<std::vector<double>> store(names.size());
+    for (std::size_t s = 0; s < names.size(); ++s) store[s].assign(by_species[s].size() * T * 3, 0.0);
+    constexpr std::size_t kBlock = 16;
+    std::vector<std::vector<double>> block(names.size());
+    for (std::size_t s = 0; s < names.size(); ++s) block[s].resize(by_species[s].size() * kBlock * 3);
+    const bool com_here = options.remove_drift && !com_apart;
+    pass(com_here ? mine : atoms, [&](std::size_t t, std::size_t lo) {
+      if (com_here) add_com(t, lo);
+      const std::size_t j = t % kBlock;
+      for (std::size_t s = 0; s < names.size(); ++s) {
+        const std::size_t n = by_species[s].size();
+        double* dst = block[s].data() + j * n * 3;
+        for (std::size_t a = 0; a < n; ++a) {
+          const Vec3& u = unwrapped[by_species[s][a] - lo];
+          dst[3 * a] = u[0], dst[3 * a + 1] = u[1], dst[3 * a + 2] = u[2];
+        }
+      }
+      if (j + 1 < kBlock && t + 1 < T) return;
+      const std::size_t t_first = t - j, count = j + 1;
+      for (std::size_t s = 0; s < names.size(); ++s) {
+        const std::size_t n = by_species[s].size();
+        for (std::size_t a = 0; a < n; ++a) {
+          double* out = store[s].data() + (a * T + t_first) * 3;
+          for (std::size_t q = 0; q < count; ++q) {
+            const double* src = block[s].data() + (q * n + a) * 3;
+            out[3 * q] = src[0], out[3 * q + 1] = src[1], out[3 * q + 2] = src[2];
+          }
+        }
+      }
+    });
+    if (com_here) finish_com();
+    if (options.remove_drift) {
+      // Subtract the centre-of-mass displacement from frame 0.
+      const double wsum = com[3 * T];
+      for (std::size_t s = 0; s < names.size(); ++s) {
+        for (std::size_t a = 0; a < by_species[s].size(); ++a) {
+          double* u = store[s].data() + a * T * 3;
+          for (std::size_t t = 0; t < T; ++t)
+            for (std::size_t k = 0; k < 3; ++k) u[3 * t + k] -= (com[3 * t + k] - com[k]) / wsum;
+        }
+      }
+    }
+    for (std::size_t s = 0; s < names.size(); ++s) {
+      add_series(store[s], by_species[s].size(), T, 0, sums[s * per_species]);
+      for (std::size_t b = 0; b < nblocks; ++b)
+        add_series(store[s], by_species[s].size(), T, b * L, sums[s * per_species + 1 + b]);
+    }
+  }
+  if (first_pass) throw AnalysisError(path + ": MSD read no frames");  // not reached: passes >= 1
+
   for (std::size_t s = 0; s < names.size(); ++s) {
     MsdSpecies ms;
     ms.species = names[s];
     ms.atoms = static_cast<long>(sel[s].size());
-    ms.msd = zeros(T);
-    accumulate(store[s], held[s].size(), T, 0, T, res.dir_a, res.dir_b, res.dir_normal, ms.msd, comm);
-    scale(ms.msd, 1.0 / static_cast<double>(sel[s].size()));
-    for (std::size_t b = 0; b < nblocks; ++b) {
-      MsdComponents c = zeros(L);
-      accumulate(store[s], held[s].size(), T, b * L, L, res.dir_a, res.dir_b, res.dir_normal, c, comm);
-      scale(c, 1.0 / static_cast<double>(sel[s].size()));
-      ms.blocks.push_back(std::move(c));
-    }
+    ms.msd = project(sums[s * per_species], res.dir_a, res.dir_b, res.dir_normal, sel[s].size(), comm);
+    for (std::size_t b = 0; b < nblocks; ++b)
+      ms.blocks.push_back(
+          project(sums[s * per_species + 1 + b], res.dir_a, res.dir_b, res.dir_normal, sel[s].size(), comm));
     res.species.push_back(std::move(ms));
   }
+  res.passes = passes + (com_apart ? 1 : 0);
   return res;
 }
 
@@ -278,7 +305,8 @@ void write_msd_csv(const MsdResult& res, const std::string& path, const std::str
   CsvTable t;
   t.comments.push_back(command_line);
   t.comments.push_back("frames=" + std::to_string(res.frames) + " dt_ps=" + csv_number(res.dt) +
-                       " unwrap=" + res.unwrap_used + " stored_bytes=" + std::to_string(res.stored_bytes));
+                       " unwrap=" + res.unwrap_used + " stored_bytes=" + std::to_string(res.stored_bytes) +
+                       " passes=" + std::to_string(res.passes));
   for (const auto& c : extra_comments) t.comments.push_back(c);
   t.add_column("t[ps]", res.lag_time);
   for (const auto& s : res.species) {

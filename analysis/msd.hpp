@@ -32,6 +32,8 @@ struct MsdOptions {
   bool drift_equal_weights = false;
   // Contiguous time blocks for the diffusion uncertainty (their MSDs are returned too); 0 or 1: none.
   int blocks = 5;
+  // Bytes of unwrapped series a rank holds at once; more atoms are done in several reading passes.
+  std::size_t memory_limit = std::size_t{1} << 30;
 };
 
 struct MsdComponents {
@@ -55,6 +57,7 @@ struct MsdResult {
   double mean_volume = 0.0;  // Å³
   std::string unwrap_used;   // "images", "displacement" or "none"
   std::size_t stored_bytes = 0;
+  int passes = 1;  // reading passes over the trajectory (the most of any rank)
 };
 
 // Collective over `comm`: the ranks share the atoms; each reads every frame's rows from its first to its

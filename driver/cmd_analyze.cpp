@@ -138,6 +138,7 @@ struct MsdCli {
   std::string species, unwrap = "auto";
   bool drift = false, equal = false;
   int blocks = 5;
+  double max_memory_mb = 1024.0;
 };
 
 MsdOptions msd_options(const MsdCli& m, const Common& o) {
@@ -147,6 +148,8 @@ MsdOptions msd_options(const MsdCli& m, const Common& o) {
   opt.remove_drift = m.drift;
   opt.drift_equal_weights = m.equal;
   opt.blocks = m.blocks;
+  if (!(m.max_memory_mb > 0.0)) throw AnalysisError("--max-memory must be positive (MiB)");
+  opt.memory_limit = static_cast<std::size_t>(m.max_memory_mb * 1024.0 * 1024.0);
   if (m.unwrap == "auto")
     opt.unwrap = Unwrap::Auto;
   else if (m.unwrap == "images")
@@ -167,6 +170,8 @@ void add_msd_options(CLI::App* c, MsdCli& m) {
   c->add_flag("--remove-drift", m.drift, "subtract the centre-of-mass displacement of all atoms");
   c->add_flag("--drift-equal-weights", m.equal, "drift removal with equal weights instead of element masses");
   c->add_option("--blocks", m.blocks, "time blocks for the D uncertainty (0: none)");
+  c->add_option("--max-memory", m.max_memory_mb,
+                "MiB of unwrapped coordinates held per rank; more atoms take several reading passes");
 }
 
 std::vector<std::string> fit_comments(const std::vector<DiffusionResult>& d) {
@@ -197,8 +202,9 @@ void add_msd(CLI::App* analyze, MPI_Comm comm) {
     std::vector<DiffusionResult> fits;
     for (std::size_t s = 0; s < res.species.size(); ++s) fits.push_back(fit_diffusion(res, s));
     write_msd_csv(res, o->out, describe("msd", *o), fit_comments(fits));
-    print("msd: " + std::to_string(res.frames) + " frames, unwrap=" + res.unwrap_used + ", stored " +
-          std::to_string(res.stored_bytes / 1024) + " KiB of coordinates -> " + o->out + took(start));
+    print("msd: " + std::to_string(res.frames) + " frames, unwrap=" + res.unwrap_used + ", " +
+          std::to_string(res.stored_bytes / 1024) + " KiB of coordinates in " + std::to_string(res.passes) +
+          " reading pass(es) -> " + o->out + took(start));
     if (o->plot) run_plot("msd", {o->out}, stem(o->out));
   });
 }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <thread>
@@ -27,13 +28,33 @@ bool every_rank_failed(MPI_Comm errors, double wait_s) {
   }
 }
 
+// `e3md analyze` started directly (not by mpirun or a batch launcher) is one process: it skips MPI_Init,
+// whose singleton start-up (OpenMPI spawns its runtime daemon) costs ~0.3 s, more than many analyses. The
+// analyses check MPI_Initialized before any MPI call.
+bool serial_analysis(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) != "analyze") return false;
+  for (const char* v :
+       {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "MPI_LOCALRANKID", "SLURM_PROCID"}) {
+    if (std::getenv(v)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
   // Plain text: under mpirun stdout is a pseudo-terminal, and colour codes would end up in log files.
   spdlog::set_default_logger(spdlog::stdout_logger_mt("e3md"));
   spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
+  if (serial_analysis(argc, argv)) {
+    try {
+      return e3md::run_cli(argc, argv);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "e3md: error: %s\n", e.what());
+      return 1;
+    }
+  }
+  MPI_Init(&argc, &argv);
   MPI_Comm errors = MPI_COMM_NULL;
   MPI_Comm_dup(MPI_COMM_WORLD, &errors);
   int rank = 0, size = 1;

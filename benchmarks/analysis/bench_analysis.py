@@ -116,6 +116,19 @@ def main():
     w_m, c_m = time.perf_counter() - t0, time.process_time() - c0
     for name, r, t, w_e, c_e, an_e in e3:
         rows.append((label(name, r, t), w_e / a.frames, c_e / a.frames, an_e / a.frames, w_m / nm, c_m / nm))
+    # Whole processes for the MSD: e3md's start-up (mpirun, MPI_Init) against MDAnalysis' (interpreter, import,
+    # opening the file), each with its analysis.
+    script = ("import warnings; warnings.filterwarnings('ignore'); import numpy as np, MDAnalysis as mda; "
+              "from MDAnalysis.analysis.msd import EinsteinMSD; "
+              f"u = mda.Universe.empty({a.atoms}, trajectory=True); u.load_new('{traj}', format='H5MD'); "
+              f"EinsteinMSD(u.atoms[np.arange(0, {a.atoms}, 5)], msd_type='xyz', fft=True).run(stop={nm})")
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", script], check=True)
+    w_proc = time.perf_counter() - t0
+    for name, r, t, w_e, c_e, an_e in e3:
+        if name == "MSD":
+            print(f"MSD whole processes, e3md {r}x{t}: {w_e:.3f} s, MDAnalysis (python, import, open, run on {nm} "
+                  f"frames): {w_proc:.3f} s, ratio {w_proc / w_e * a.frames / nm:.1f} (per frame)")
     if nm == a.frames:
         ref = msd.results.timeseries
         print(f"MSD agreement: max |msd - msd_MDA| / max = {np.abs(m_none - ref).max() / ref.max():.1e}")

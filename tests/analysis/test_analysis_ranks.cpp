@@ -163,6 +163,36 @@ TEST(AnalysisRanks, MsdOfAnH5mdFileReadByRowRanges) {
   std::remove(path.c_str());
 }
 
+TEST(AnalysisRanks, MsdInSeveralPassesUnderAMemoryLimit) {
+  // A limit of three atoms' series: several passes over chunks of rows (plus one for the centre of mass
+  // with drift removal) give the single-pass result, from memory and from an H5MD file.
+  const auto frames = walk(25, 60, 23);
+  auto wrapped = frames;
+  for (auto& f : wrapped) f.image.clear();
+  const auto sp = species(25);
+  const test::MemorySource images(sp, frames), displacement(sp, wrapped);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  const std::string path = test::tmp_path("passes_rank" + std::to_string(rank) + ".h5md");
+  test::write_h5md(path, sp, frames);
+  const auto file = analysis::open_trajectory(path);
+  const std::vector<const analysis::TrajectorySource*> sources{&images, &displacement, file.get()};
+  for (const analysis::TrajectorySource* src : sources) {
+    for (bool drift : {false, true}) {
+      MsdOptions opt;
+      opt.remove_drift = drift;
+      opt.blocks = 3;
+      const MsdResult one = analysis::compute_msd(*src, opt, MPI_COMM_SELF);
+      opt.memory_limit = 3 * 60 * 3 * sizeof(double);
+      const MsdResult chunked = analysis::compute_msd(*src, opt, MPI_COMM_WORLD);
+      EXPECT_EQ(one.passes, 1);
+      EXPECT_GT(chunked.passes, drift ? 2 : 1);
+      expect_same(one, chunked);
+    }
+  }
+  std::remove(path.c_str());
+}
+
 TEST(AnalysisRanks, RdfMatchesOneRank) {
   const auto frames = walk(60, 13, 3);
   const test::MemorySource src(species(60), frames);

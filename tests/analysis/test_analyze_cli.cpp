@@ -2,6 +2,7 @@
 // units, --plot producing PNG and SVG, and one-line errors for bad species and empty frame ranges.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -38,7 +39,8 @@ void write_run(const std::string& path, double D, double temperature) {
     if (t > 0) {
       for (int i = 0; i < 32; ++i) {
         x[static_cast<std::size_t>(i)] += Vec3(g(rng), g(rng), g(rng));
-        x[static_cast<std::size_t>(i)] = box.wrap(x[static_cast<std::size_t>(i)], img[static_cast<std::size_t>(i)]);
+        x[static_cast<std::size_t>(i)] =
+            box.wrap(x[static_cast<std::size_t>(i)], img[static_cast<std::size_t>(i)]);
       }
     }
     H5mdLocalFrame f;
@@ -55,9 +57,18 @@ void write_run(const std::string& path, double D, double temperature) {
   }
 }
 
-int run_e3md(const std::string& args, std::string& out) {
+// `e3md analyze <args>`, directly (one process without MPI_Init) or under `mpirun -np ranks`.
+int run_e3md(const std::string& args, std::string& out, int ranks = 0) {
   setenv("E3MD_PYTHON", E3MD_PYTHON, 1);
-  const std::string cmd = std::string(E3MD_BINARY) + " analyze " + args + " 2>&1";
+  // This test process is an MPI singleton (it writes the trajectory): its OpenMPI/PMIx variables would make
+  // a nested mpirun refuse to start, so the child shell drops them first.
+  const std::string unset =
+      "for v in $(env | grep -o '^[A-Z]*MPI[A-Z]*_[A-Za-z0-9_]*\\|^PMIX[A-Za-z0-9_]*'); do unset $v; done; ";
+  const std::string launcher =
+      ranks > 0 ? unset + "OMP_NUM_THREADS=1 mpirun --allow-run-as-root --oversubscribe -np " +
+                      std::to_string(ranks) + " "
+                : "";
+  const std::string cmd = launcher + std::string(E3MD_BINARY) + " analyze " + args + " 2>&1";
   out.clear();
   FILE* p = popen(cmd.c_str(), "r");
   char buf[512];
@@ -83,9 +94,12 @@ TEST(AnalyzeCli, EverySubcommandWritesCsvAndPlots) {
   write_run(cold, 0.1, 600.0);
   std::string out;
 
-  ASSERT_EQ(run_e3md("rdf " + hot + " --pairs Li-O,O-O --rmax 5.5 --bins 55 -o " + dir + "/rdf.csv --plot", out), 0) << out;
+  ASSERT_EQ(
+      run_e3md("rdf " + hot + " --pairs Li-O,O-O --rmax 5.5 --bins 55 -o " + dir + "/rdf.csv --plot", out), 0)
+      << out;
   auto rdf = analysis::read_csv(dir + "/rdf.csv");
-  EXPECT_EQ(rdf.names, (std::vector<std::string>{"r[Angstrom]", "g_Li-O[1]", "n_Li-O[1]", "g_O-O[1]", "n_O-O[1]"}));
+  EXPECT_EQ(rdf.names,
+            (std::vector<std::string>{"r[Angstrom]", "g_Li-O[1]", "n_Li-O[1]", "g_O-O[1]", "n_O-O[1]"}));
   EXPECT_EQ(rdf.columns[0].size(), 55u);
   expect_plot(dir + "/rdf");
 
@@ -96,7 +110,9 @@ TEST(AnalyzeCli, EverySubcommandWritesCsvAndPlots) {
   expect_plot(dir + "/msd");
 
   for (const auto& [name, path] : {std::pair<std::string, std::string>{"hot", hot}, {"cold", cold}}) {
-    ASSERT_EQ(run_e3md("diffusion " + path + " --species Li -o " + dir + "/" + name + "_diff.csv --plot", out), 0) << out;
+    ASSERT_EQ(
+        run_e3md("diffusion " + path + " --species Li -o " + dir + "/" + name + "_diff.csv --plot", out), 0)
+        << out;
     EXPECT_NE(out.find("Nernst"), std::string::npos) << out;  // temperature read from the H5MD observable
     expect_plot(dir + "/" + name + "_diff_msd");
   }
@@ -108,7 +124,10 @@ TEST(AnalyzeCli, EverySubcommandWritesCsvAndPlots) {
   EXPECT_GT(analysis::csv_column(diff, "sigma_NE[S/cm]", "hot_diff.csv")[3], 0.0);
 
   ASSERT_EQ(run_e3md("arrhenius --diffusion 900=" + dir + "/hot_diff.csv --diffusion 600=" + dir +
-                         "/cold_diff.csv -o " + dir + "/arr.csv --plot", out), 0) << out;
+                         "/cold_diff.csv -o " + dir + "/arr.csv --plot",
+                     out),
+            0)
+      << out;
   EXPECT_NE(out.find("Ea = "), std::string::npos) << out;
   EXPECT_NE(out.find("sigma(300 K)"), std::string::npos) << out;
   expect_plot(dir + "/arr");
@@ -124,6 +143,45 @@ TEST(AnalyzeCli, EverySubcommandWritesCsvAndPlots) {
   fs::remove_all(dir);
 }
 
+TEST(AnalyzeCli, RanksWriteWhatOneProcessWrites) {
+  // Direct start (no MPI) against mpirun with 1, 2 and 3 ranks: the same CSV numbers, written once.
+  const std::string dir = test::tmp_path("cli_ranks");
+  fs::create_directories(dir);
+  const std::string traj = dir + "/t.h5md";
+  write_run(traj, 0.3, 700.0);
+  std::string out;
+  ASSERT_EQ(run_e3md("msd " + traj + " --remove-drift -o " + dir + "/msd.csv", out), 0) << out;
+  ASSERT_EQ(run_e3md("rdf " + traj + " --pairs Li-O,all-all --rmax 5 --bins 50 -o " + dir + "/rdf.csv", out),
+            0)
+      << out;
+  const auto msd = analysis::read_csv(dir + "/msd.csv");
+  const auto rdf = analysis::read_csv(dir + "/rdf.csv");
+  for (int ranks : {1, 2, 3}) {
+    const std::string tag = std::to_string(ranks);
+    ASSERT_EQ(run_e3md("msd " + traj + " --remove-drift -o " + dir + "/msd" + tag + ".csv", out, ranks), 0)
+        << out;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;  // one line, from rank 0
+    ASSERT_EQ(
+        run_e3md("rdf " + traj + " --pairs Li-O,all-all --rmax 5 --bins 50 -o " + dir + "/rdf" + tag + ".csv",
+                 out, ranks),
+        0)
+        << out;
+    for (const auto& [ref, path] :
+         {std::pair<const analysis::CsvTable*, std::string>{&msd, dir + "/msd" + tag + ".csv"},
+          {&rdf, dir + "/rdf" + tag + ".csv"}}) {
+      const auto got = analysis::read_csv(path);
+      ASSERT_EQ(got.names, ref->names) << path;
+      for (std::size_t c = 0; c < got.columns.size(); ++c) {
+        for (std::size_t k = 0; k < got.columns[c].size(); ++k) {
+          EXPECT_NEAR(got.columns[c][k], ref->columns[c][k], 1e-12 * (1.0 + std::abs(ref->columns[c][k])))
+              << path << " " << got.names[c] << " row " << k;
+        }
+      }
+    }
+  }
+  fs::remove_all(dir);
+}
+
 TEST(AnalyzeCli, BadInputGivesOneLineErrors) {
   const std::string dir = test::tmp_path("cli_bad");
   fs::create_directories(dir);
@@ -131,8 +189,10 @@ TEST(AnalyzeCli, BadInputGivesOneLineErrors) {
   write_run(traj, 0.1, 300.0);
   std::string out;
   EXPECT_EQ(run_e3md("rdf " + traj + " --pairs Li-Na -o " + dir + "/x.csv", out), 1);
-  EXPECT_NE(out.find("e3md: error: " + traj + ": species 'Na' is not in the trajectory (species present: Li, O)"),
-            std::string::npos) << out;
+  EXPECT_NE(
+      out.find("e3md: error: " + traj + ": species 'Na' is not in the trajectory (species present: Li, O)"),
+      std::string::npos)
+      << out;
   EXPECT_EQ(run_e3md("msd " + traj + " --start 500 -o " + dir + "/x.csv", out), 1);
   EXPECT_NE(out.find("selects no frame of 200"), std::string::npos) << out;
   EXPECT_EQ(run_e3md("rdf " + dir + "/missing.h5md", out), 1);
