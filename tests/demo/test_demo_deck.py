@@ -16,10 +16,8 @@ promises is checked for existence and form:
 
     test_demo_deck.py --e3md E3MD --mpiexec "mpiexec -np N ..." --work DIR
 """
-import argparse
 import pathlib
 import re
-import shutil
 import sys
 import xml.etree.ElementTree as ET
 
@@ -27,7 +25,7 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "run"))
-from run_support import ROOT, Runner, check, read_trajectory  # noqa: E402
+from run_support import ROOT, check, read_trajectory, script_setup  # noqa: E402
 
 DECK = ROOT / "inputs" / "decks" / "demo.yaml"
 N_ATOMS = 234
@@ -83,18 +81,9 @@ def check_plot(stem):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--e3md", required=True)
-    ap.add_argument("--mpiexec", required=True)
-    ap.add_argument("--ranks", type=int, default=2)
-    ap.add_argument("--work", required=True)
-    args = ap.parse_args()
-    work = pathlib.Path(args.work)
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    args, work, run = script_setup(mpi=True)
     deck = work / "demo_short.yaml"
     deck.write_text(shortened(DECK.read_text(), work))
-    run = Runner(args.e3md, args.mpiexec)
     plan = run.run(["run", deck, "--dry-run"]).stdout
     steps = int(re.search(r"(\d+) MD steps", plan).group(1))
     p = run.run(["run", deck], args.ranks, timeout=1500)

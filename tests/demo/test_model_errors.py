@@ -10,17 +10,15 @@ precision it prints.
 
     test_model_errors.py --e3md E3MD --work DIR
 """
-import argparse
 import json
 import pathlib
-import shutil
 import sys
 
 import numpy as np
 from ase.io import read
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "run"))
-from run_support import ROOT, Runner, check  # noqa: E402
+from run_support import ROOT, check, script_setup  # noqa: E402
 
 MODELS = ROOT / "inputs" / "models"
 EV_A3_GPA = 160.21766208
@@ -45,14 +43,7 @@ def stats(v):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--e3md", required=True)
-    ap.add_argument("--work", required=True)
-    args = ap.parse_args()
-    work = pathlib.Path(args.work)
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    run = Runner(args.e3md, "")
+    _, work, run = script_setup()
     published = json.loads((MODELS / "demo_lipon.errors.json").read_text())["splits"]["test"]
 
     de, df, ds = [], [], []

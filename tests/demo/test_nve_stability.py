@@ -11,15 +11,13 @@ energy surface is rough or whose forces are not its energy's gradient) and far b
 
     test_nve_stability.py --e3md E3MD --mpiexec "mpiexec -np N ..." --work DIR [--nve-ps 20]
 """
-import argparse
 import pathlib
-import shutil
 import sys
 
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "run"))
-from run_support import ROOT, Runner, check, read_trajectory  # noqa: E402
+from run_support import ROOT, check, read_trajectory, script_setup  # noqa: E402
 
 MODEL = ROOT / "inputs" / "models" / "demo_lipon.h5"
 DRIFT_BOUND = 1.0  # meV/atom/ps
@@ -41,16 +39,7 @@ def min_distance(pos, box):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--e3md", required=True)
-    ap.add_argument("--mpiexec", required=True)
-    ap.add_argument("--ranks", type=int, default=2)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--nve-ps", type=float, default=20.0)
-    args = ap.parse_args()
-    work = pathlib.Path(args.work)
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    args, work, run = script_setup(mpi=True, extra=[("--nve-ps", {"type": float, "default": 20.0})])
     steps = int(round(args.nve_ps * 1000))
     deck = work / "deck.yaml"
     deck.write_text(f"""system:
@@ -73,7 +62,6 @@ output:
   trajectory: {{file: nve.h5md, every: 20}}
   thermo: 2000
 """)
-    run = Runner(args.e3md, args.mpiexec)
     p = run.run(["run", deck], args.ranks, timeout=1800)
     check("run finished" in p.stdout, f"{steps} NVE steps after the melt-quench ran on {args.ranks} ranks")
 

@@ -1,9 +1,11 @@
 """Helpers shared by the `e3md run` tests: decks written from templates, runs of the executable (optionally
 under mpiexec), and reading back H5MD trajectories and checkpoints with h5py."""
+import argparse
 import hashlib
 import os
 import pathlib
 import shlex
+import shutil
 import subprocess
 import sys
 
@@ -23,6 +25,24 @@ def check(cond, msg):
     if not cond:
         fail(msg)
     print("ok: " + msg, flush=True)
+
+
+def script_setup(mpi=False, extra=()):
+    """The arguments every test script takes (--e3md, --work; with mpi also --mpiexec and --ranks) plus `extra`
+    ((flag, keyword arguments) pairs); returns them, an emptied work directory and a Runner."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--e3md", required=True)
+    ap.add_argument("--work", required=True)
+    if mpi:
+        ap.add_argument("--mpiexec", required=True)
+        ap.add_argument("--ranks", type=int, default=2)
+    for flag, kw in extra:
+        ap.add_argument(flag, **kw)
+    args = ap.parse_args()
+    work = pathlib.Path(args.work)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    return args, work, Runner(args.e3md, args.mpiexec if mpi else "")
 
 
 class Runner:

@@ -12,14 +12,11 @@ Checks on the final NVT stage (time-averaged partial RDFs from `e3md analyze rdf
 
     test_melt_quench.py --e3md E3MD --mpiexec "mpiexec -np N ..." --work DIR
 """
-import argparse
-import pathlib
 import re
-import shutil
 
 import numpy as np
 
-from run_support import ROOT, Runner, check, read_trajectory
+from run_support import ROOT, check, read_trajectory, script_setup
 
 AMU_G = 1.66053906660e-24
 MASS = {"Li": 6.94, "P": 30.973762, "O": 15.999, "N": 14.007}
@@ -46,21 +43,12 @@ def read_extxyz(path):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--e3md", required=True)
-    ap.add_argument("--mpiexec", required=True)
-    ap.add_argument("--ranks", type=int, default=2)
-    ap.add_argument("--work", required=True)
-    args = ap.parse_args()
-    work = pathlib.Path(args.work)
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    args, work, run = script_setup(mpi=True)
 
     deck = (ROOT / "inputs" / "decks" / "melt_quench_classical.yaml").read_text()
     deck = deck.replace("../potentials/pedone_lipon.yaml", str(ROOT / "inputs" / "potentials" / "pedone_lipon.yaml"))
     deck = re.sub(r"directory: \S+", f"directory: {work / 'out'}", deck)
     (work / "deck.yaml").write_text(deck)
-    run = Runner(args.e3md, args.mpiexec)
     p = run.run(["run", work / "deck.yaml"], args.ranks, timeout=900)
     check("run finished" in p.stdout, f"melt-quench deck ran on {args.ranks} ranks")
 
