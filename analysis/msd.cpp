@@ -284,7 +284,6 @@ MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options, M
         add_series(store[s], by_species[s].size(), T, b * L, sums[s * per_species + 1 + b]);
     }
   }
-  if (first_pass) throw AnalysisError(path + ": MSD read no frames");  // not reached: passes >= 1
 
   for (std::size_t s = 0; s < names.size(); ++s) {
     MsdSpecies ms;

@@ -32,15 +32,7 @@ class H5mdSource final : public TrajectorySource {
   std::int64_t natoms() const override { return reader_.natoms(); }
   const std::vector<std::string>& species() const override { return species_; }
   double time(std::int64_t i) const override { return times_.at(static_cast<std::size_t>(i)); }
-  void read(std::int64_t i, Frame& out) const override {
-    reader_.read(i, buf_, false, false);
-    out.index = i;
-    out.step = buf_.step;
-    out.time = buf_.time;
-    out.box = buf_.box;
-    out.positions.swap(buf_.positions);
-    out.images.swap(buf_.images);
-  }
+  void read(std::int64_t i, Frame& out) const override { read_atoms(i, 0, reader_.natoms(), out); }
   void read_atoms(std::int64_t i, std::int64_t first, std::int64_t count, Frame& out) const override {
     reader_.read(i, buf_, false, false, first, count);
     out.index = i;
