@@ -202,17 +202,12 @@ void MsdSum::merge(MsdSum& other) {
 void MsdSum::allreduce(MPI_Comm comm) {
   if (comm_size(comm) == 1) return;
   flush();
-  std::vector<double> buf;
-  for (const auto& v : spec_) buf.insert(buf.end(), v.begin(), v.end());
-  for (const auto& v : moment_) buf.insert(buf.end(), v.begin(), v.end());
-  buf.push_back(static_cast<double>(atoms_));
-  MPI_Allreduce(MPI_IN_PLACE, buf.data(), static_cast<int>(buf.size()), MPI_DOUBLE, MPI_SUM, comm);
-  std::size_t k = 0;
-  for (auto& v : spec_)
-    for (double& e : v) e = buf[k++];
-  for (auto& v : moment_)
-    for (double& e : v) e = buf[k++];
-  atoms_ = static_cast<std::size_t>(buf[k]);
+  std::vector<std::vector<double>*> v;
+  for (auto& x : spec_) v.push_back(&x);
+  for (auto& x : moment_) v.push_back(&x);
+  double atoms = static_cast<double>(atoms_);
+  sum_over_ranks(comm, v, {&atoms});
+  atoms_ = static_cast<std::size_t>(atoms);
 }
 
 std::vector<double> MsdSum::msd(const Mat3& w) {

@@ -3,7 +3,6 @@
 #include <Eigen/Geometry>
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <utility>
 
 #include "analysis/csv.hpp"
@@ -160,6 +159,7 @@ MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options, M
     chunks.emplace_back(held.begin() + static_cast<long>(k),
                         held.begin() + static_cast<long>(std::min(held.size(), k + per_chunk)));
   if (chunks.empty()) chunks.emplace_back();  // a rank without atoms still reads the cells
+  // The most passes of any rank: every rank takes the centre of mass in a pass of its own when one needs to.
   int passes = static_cast<int>(chunks.size());
   if (nranks > 1) MPI_Allreduce(MPI_IN_PLACE, &passes, 1, MPI_INT, MPI_MAX, comm);
 
@@ -228,10 +228,7 @@ MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options, M
     for (std::size_t b = 0; b < nblocks; ++b) sums.emplace_back(L);
   }
   const std::size_t per_species = 1 + nblocks;
-  for (int c = 0; c < passes; ++c) {
-    static const std::vector<std::size_t> none;
-    const std::vector<std::size_t>& atoms =
-        static_cast<std::size_t>(c) < chunks.size() ? chunks[static_cast<std::size_t>(c)] : none;
+  for (const std::vector<std::size_t>& atoms : chunks) {
     // The chunk's series by species, [atom][t][3], written in blocks of kBlock frames so that each atom's
     // series is written a few cache lines at a time instead of one scattered line per frame.
     std::vector<std::vector<std::size_t>> by_species(names.size());

@@ -167,17 +167,11 @@ void RdfAccumulator::add_frame(const Box& box, const std::vector<Vec3>& position
 }
 
 void RdfAccumulator::allreduce(MPI_Comm comm) {
-  if (comm_size(comm) == 1) return;
-  std::vector<double> buf;
-  for (const auto& c : res_.counts) buf.insert(buf.end(), c.begin(), c.end());
-  buf.push_back(volume_sum_);
-  buf.push_back(static_cast<double>(res_.frames));
-  MPI_Allreduce(MPI_IN_PLACE, buf.data(), static_cast<int>(buf.size()), MPI_DOUBLE, MPI_SUM, comm);
-  std::size_t k = 0;
-  for (auto& c : res_.counts)
-    for (double& e : c) e = buf[k++];
-  volume_sum_ = buf[k++];
-  res_.frames = static_cast<long>(buf[k]);
+  std::vector<std::vector<double>*> v;
+  for (auto& c : res_.counts) v.push_back(&c);
+  double frames = static_cast<double>(res_.frames);
+  sum_over_ranks(comm, v, {&volume_sum_, &frames});
+  res_.frames = static_cast<long>(frames);
 }
 
 RdfResult RdfAccumulator::result() const {
