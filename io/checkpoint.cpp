@@ -1,8 +1,6 @@
 #include "io/checkpoint.hpp"
 
-#include <fcntl.h>
 #include <hdf5.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -98,14 +96,6 @@ std::vector<T> read_all(hid_t loc, const std::string& name, hid_t mtype, std::si
   return out;
 }
 
-void fsync_path(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
-
 }  // namespace
 
 void write_checkpoint(MPI_Comm comm, const std::string& path, const Checkpoint& c, long natoms) {
@@ -156,14 +146,7 @@ void write_checkpoint(MPI_Comm comm, const std::string& path, const Checkpoint& 
   }
   MPI_Barrier(comm);
   int ok = 1;
-  if (rank == 0) {
-    fsync_path(tmp, O_RDONLY);
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) ok = 0;
-    const auto dir = fs::path(path).parent_path();
-    fsync_path(dir.empty() ? "." : dir.string(), O_RDONLY | O_DIRECTORY);
-  }
+  if (rank == 0) ok = h5::replace_file(tmp, path) ? 1 : 0;
   MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
   if (!ok) throw std::runtime_error(path + ": could not rename the finished checkpoint into place; check the folder");
 }

@@ -1,5 +1,10 @@
 #include "io/h5md_hdf5.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+
 
 namespace e3md {
 
@@ -209,6 +214,26 @@ std::vector<hsize_t> dims(hid_t dset, const std::string& file, const std::string
   std::vector<hsize_t> d(static_cast<std::size_t>(rank > 0 ? rank : 0));
   if (rank > 0) H5Sget_simple_extent_dims(space.get(), d.data(), nullptr);
   return d;
+}
+
+namespace {
+void fsync_path(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+}  // namespace
+
+bool replace_file(const std::string& tmp, const std::string& path) {
+  namespace fs = std::filesystem;
+  fsync_path(tmp, O_RDONLY);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  const auto dir = fs::path(path).parent_path();
+  fsync_path(dir.empty() ? "." : dir.string(), O_RDONLY | O_DIRECTORY);
+  return !ec;
 }
 
 }  // namespace h5

@@ -68,5 +68,9 @@ std::int64_t read_int_attr(hid_t obj, const std::string& name, const std::string
 // Current dimensions of a dataset.
 std::vector<hsize_t> dims(hid_t dset, const std::string& file, const std::string& what);
 
+// Moves the finished file `tmp` over `path` (fsync of the file, rename, fsync of the folder), so that a crash
+// leaves either the old file or the new one, never a mix. False when the rename failed.
+bool replace_file(const std::string& tmp, const std::string& path);
+
 }  // namespace h5
 }  // namespace e3md

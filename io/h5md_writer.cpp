@@ -1,7 +1,10 @@
 #include "io/h5md_writer.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <numeric>
+
+#include "io/h5md_reader.hpp"
 
 namespace e3md {
 namespace {
@@ -9,6 +12,7 @@ namespace {
 constexpr const char* kPart = "/particles/all";
 constexpr const char* kCounterGroup = "/parameters/e3md";
 constexpr const char* kCounterAttr = "frames_written";
+constexpr const char* kCleanAttr = "closed_cleanly";
 
 std::vector<H5mdObservable> observable_list_from(hid_t file, const std::string& path) {
   std::vector<H5mdObservable> out;
@@ -59,6 +63,20 @@ H5Handle create_element(hid_t parent, const std::string& name, hid_t type, const
   H5Handle v = create_series(g.get(), "value", type, tail, file);
   if (!unit.empty()) h5::write_attr(v.get(), "unit", unit, file);
   return v;
+}
+
+// True when the file's last writer finished close() (read with the serial driver, by one rank).
+bool closed_cleanly(const std::string& path) {
+  h5::silence_errors();
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (id < 0) {
+    h5::last_error();
+    return false;
+  }
+  H5Handle f(id);
+  if (!h5::exists(f.get(), kCounterGroup)) return false;
+  H5Handle cg = h5::open_group(f.get(), kCounterGroup, path);
+  return h5::has_attr(cg.get(), kCleanAttr) && h5::read_int_attr(cg.get(), kCleanAttr, path) == 1;
 }
 
 H5Handle open_file(MPI_Comm comm, const std::string& path, bool create) {
@@ -142,12 +160,32 @@ H5mdWriter H5mdWriter::create(MPI_Comm comm, const std::string& path, std::int64
   H5Handle cg = h5::create_group(f, kCounterGroup, path);
   h5::write_attr(cg.get(), "observables", obs_names, path);
   h5::write_attr(cg.get(), kCounterAttr, std::int64_t{0}, path);
+  h5::write_attr(cg.get(), kCleanAttr, std::int64_t{0}, path);
   w.open_elements();
   H5Fflush(f, H5F_SCOPE_GLOBAL);
   return w;
 }
 
 H5mdWriter H5mdWriter::append(MPI_Comm comm, const std::string& path, std::int64_t after_step) {
+  {
+    // Rank 0 decides whether the file can be reopened as it is and rebuilds it if not; all ranks learn the outcome.
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    std::string err;
+    if (rank == 0) {
+      try {
+        if (!closed_cleanly(path)) rebuild_complete_frames(path, after_step);
+      } catch (const std::exception& e) {
+        err = e.what();
+        if (err.empty()) err = path + ": rebuilding the trajectory failed";
+      }
+    }
+    int len = static_cast<int>(err.size());
+    MPI_Bcast(&len, 1, MPI_INT, 0, comm);
+    err.resize(static_cast<std::size_t>(len));
+    if (len > 0) MPI_Bcast(err.data(), len, MPI_CHAR, 0, comm);
+    if (len > 0) throw H5mdError(err);
+  }
   H5mdWriter w;
   w.comm_ = comm;
   MPI_Comm_rank(comm, &w.rank_);
@@ -181,9 +219,65 @@ H5mdWriter H5mdWriter::append(MPI_Comm comm, const std::string& path, std::int64
   while (keep < complete && steps[static_cast<std::size_t>(keep)] <= after_step) ++keep;
   w.set_frames(keep);
   h5::write_attr(cg.get(), kCounterAttr, keep, path);
+  h5::write_attr(cg.get(), kCleanAttr, std::int64_t{0}, path);
   H5Fflush(f, H5F_SCOPE_GLOBAL);
   w.frames_ = keep;
   return w;
+}
+
+void H5mdWriter::rebuild_complete_frames(const std::string& path, std::int64_t after_step) {
+  const std::string tmp = path + ".rebuild.tmp";
+  try {
+    H5mdReader src(path);  // reads up to the last complete frame
+    H5mdWriterOptions opt;
+    opt.images = src.has_images();
+    opt.velocities = src.has_velocities();
+    opt.forces = src.has_forces();
+    {
+      H5Handle f(h5::check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path, "opening the trajectory"));
+      opt.observables = observable_list_from(f.get(), path);
+      if (h5::exists(f.get(), "/h5md/author")) {
+        H5Handle a = h5::open_group(f.get(), "/h5md/author", path);
+        if (h5::has_attr(a.get(), "name")) opt.author = h5::read_string_attr(a.get(), "name", path);
+      }
+    }
+    const auto steps = src.steps();
+    std::int64_t keep = 0;
+    while (keep < src.frames() && steps[static_cast<std::size_t>(keep)] <= after_step) ++keep;
+    std::vector<std::vector<double>> series;
+    for (const auto& o : opt.observables) series.push_back(src.observable(o.name));
+
+    H5mdWriter dst = create(MPI_COMM_SELF, tmp, src.natoms(), src.species_names(), opt);
+    dst.flush_each_frame_ = false;  // the file is not in place yet: one flush at the end is enough
+    std::vector<AtomId> ids(static_cast<std::size_t>(src.natoms()));
+    std::iota(ids.begin(), ids.end(), AtomId{0});
+    H5mdFrame in;
+    for (std::int64_t i = 0; i < keep; ++i) {
+      src.read(i, in, opt.velocities, opt.forces);
+      H5mdLocalFrame out;
+      out.step = in.step;
+      out.time = in.time;
+      out.box = in.box;
+      out.nlocal = static_cast<int>(src.natoms());
+      out.ids = ids.data();
+      out.types = src.species().data();
+      out.positions = in.positions.data();
+      out.velocities = opt.velocities ? in.velocities.data() : nullptr;
+      out.forces = opt.forces ? in.forces.data() : nullptr;
+      out.images = in.images.empty() ? nullptr : in.images.data();
+      for (const auto& v : series) out.observables.push_back(v[static_cast<std::size_t>(i)]);
+      dst.write_frame(out);
+    }
+    dst.close();
+  } catch (const std::exception& e) {
+    std::remove(tmp.c_str());
+    throw H5mdError(std::string(e.what()) + " (while recovering the complete frames of a trajectory whose writer " +
+                    "did not close it; the file is left as it was)");
+  }
+  if (!h5::replace_file(tmp, path)) {
+    std::remove(tmp.c_str());
+    throw H5mdError(path + ": could not move the recovered trajectory into place; check the folder's permissions");
+  }
 }
 
 void H5mdWriter::open_elements() {
@@ -304,6 +398,7 @@ void H5mdWriter::stage_frame(const H5mdLocalFrame& fr) {
   }
 
   const std::int64_t t = frames_;
+  failed_ = true;  // until the frame is staged
   set_frames(t + 1);
   static_assert(sizeof(Vec3) == 3 * sizeof(double), "Vec3 must be three packed doubles");
   write_per_atom(position_.get(), H5T_NATIVE_DOUBLE, fr.positions, order, sorted, t, 3);
@@ -359,16 +454,19 @@ void H5mdWriter::stage_frame(const H5mdLocalFrame& fr) {
     h5::write_attr(box.get(), "boundary", b, path_);
   }
   // Data first, then the counter (commit_frame): a crash between the two flushes loses only this frame.
-  H5Fflush(file_.get(), H5F_SCOPE_GLOBAL);
+  if (flush_each_frame_) H5Fflush(file_.get(), H5F_SCOPE_GLOBAL);
   staged_ = true;
+  failed_ = false;
 }
 
 void H5mdWriter::commit_frame() {
   if (!staged_) throw H5mdError(path_ + ": commit_frame without a staged frame");
+  failed_ = true;
   h5::write_attr(counter_group_.get(), kCounterAttr, frames_ + 1, path_);
-  H5Fflush(file_.get(), H5F_SCOPE_GLOBAL);
+  if (flush_each_frame_) H5Fflush(file_.get(), H5F_SCOPE_GLOBAL);
   ++frames_;
   staged_ = false;
+  failed_ = false;
 }
 
 void H5mdWriter::close() {
@@ -376,6 +474,11 @@ void H5mdWriter::close() {
   // An uncommitted staged frame is dropped, so that readers trusting the extents (MDAnalysis) agree.
   if (staged_) set_frames(frames_), staged_ = false;
   H5Fflush(file_.get(), H5F_SCOPE_GLOBAL);
+  // Marked clean only after everything else is on disk, and never after a failed write.
+  if (!failed_) {
+    h5::write_attr(counter_group_.get(), kCleanAttr, std::int64_t{1}, path_);
+    H5Fflush(file_.get(), H5F_SCOPE_GLOBAL);
+  }
   // MPI-IO files close only once every object in them is closed.
   for (auto& o : observables_) o.reset();
   for (H5Handle* h : {&step_, &time_, &position_, &image_, &velocity_, &force_, &edges_, &species_,

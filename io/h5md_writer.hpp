@@ -13,10 +13,16 @@
 //   /observables/<name>        value (frames,) float64 with a unit attribute
 //   /parameters/e3md           frames_written (int64): the number of complete frames.
 //
+//   /parameters/e3md           closed_cleanly (int64): 1 once close() has finished, 0 while a writer has it open.
+//
 // Crash safety: a frame is written (datasets extended, data written, file flushed) before frames_written
 // is raised and flushed again; readers trust frames_written, so a writer killed mid-frame leaves a file
-// readable up to its last complete frame. Append mode truncates every dataset back to the frames
-// kept, so a restart never duplicates frames.
+// readable up to its last complete frame. HDF5's own metadata is not crash consistent, though: a kill inside
+// a flush can leave the superblock's end of allocation behind the objects it allocated, and writing into such a
+// file corrupts it. So append mode reopens in place only a file that was closed cleanly; a file whose writer died
+// is first rebuilt from its complete frames into a new file that then replaces it (rename), so that the frames
+// already written are never at risk. Append mode truncates every dataset back to the frames kept, so a restart
+// never duplicates frames.
 #pragma once
 
 #include <mpi.h>
@@ -73,7 +79,7 @@ class H5mdWriter {
   static H5mdWriter create(MPI_Comm comm, const std::string& path, std::int64_t natoms,
                            const std::vector<std::string>& species_names, const H5mdWriterOptions& options);
   // Opens an existing trajectory and keeps only its complete frames with step <= after_step; the next
-  // write_frame continues from there. Collective.
+  // write_frame continues from there. A file not closed cleanly is rebuilt first (see the top). Collective.
   static H5mdWriter append(MPI_Comm comm, const std::string& path, std::int64_t after_step);
 
   H5mdWriter(H5mdWriter&&) = default;
@@ -96,6 +102,10 @@ class H5mdWriter {
 
  private:
   H5mdWriter() = default;
+  // Rewrites `path` with its complete frames of step <= after_step through a temporary file and a rename.
+  // Serial: one rank calls it.
+  static void rebuild_complete_frames(const std::string& path, std::int64_t after_step);
+  void mark_open(bool open);
   void open_elements();
   void set_frames(std::int64_t frames);
   void write_per_atom(hid_t dset, hid_t memtype, const void* buf, const std::vector<std::size_t>& order,
@@ -108,6 +118,8 @@ class H5mdWriter {
   std::int64_t frames_ = 0;
   bool species_written_ = false;
   bool staged_ = false;
+  bool flush_each_frame_ = true;  // off only while a rebuild copies frames into a file not yet in place
+  bool failed_ = false;           // a write threw: the file is not marked as closed cleanly
   H5mdWriterOptions options_;
   H5Handle file_, dxpl_;
   H5Handle step_, time_, position_, image_, velocity_, force_, edges_, species_, counter_group_;

@@ -69,6 +69,110 @@ TEST_P(H5mdCrash, KilledWriterLeavesCompleteFramesAndAppendContinues) {
 INSTANTIATE_TEST_SUITE_P(Modes, H5mdCrash, ::testing::Values(false, true),
                          [](const auto& p) { return p.param ? std::string("mid_frame") : std::string("between_frames"); });
 
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The failure a kill inside HDF5's flush can leave: the objects of a new frame are on disk but the superblock
+// still holds the end of allocation from before that frame. Writing into such a file in place would allocate over
+// those objects; append must recover the complete frames into a new file instead, and keep the damaged file
+// untouched if it cannot.
+TEST(H5mdCrash, FlushTornBetweenSuperblockAndObjectsIsRecoveredByRebuilding) {
+  test::ensure_mpi();
+  const std::string path = test::tmp_path("torn.h5md");
+  // Enough atoms that a frame's chunks do not fit in the space HDF5's allocators already hold.
+  const int n = 300, complete = 3;
+  std::vector<AtomId> ids(n);
+  std::vector<int> types(n);
+  for (int i = 0; i < n; ++i) ids[static_cast<std::size_t>(i)] = i, types[static_cast<std::size_t>(i)] = i % 2;
+  std::vector<Vec3> x(n), v(n);
+  auto frame = [&](int f) {
+    for (int i = 0; i < n; ++i) {
+      x[static_cast<std::size_t>(i)] = Vec3(i + 0.5 * f, 0.25 * i, 1.0 * f);
+      v[static_cast<std::size_t>(i)] = Vec3(-1.0 * i, 0.1 * f, 2.0);
+    }
+    H5mdLocalFrame fr;
+    fr.step = 100 * f;
+    fr.time = 0.1 * f;
+    fr.box = Box(Mat3::Identity() * (20.0 + f), {true, true, false});
+    fr.nlocal = n;
+    fr.ids = ids.data();
+    fr.types = types.data();
+    fr.positions = x.data();
+    fr.velocities = v.data();
+    fr.observables = {300.0 + f};
+    return fr;
+  };
+  std::string before, after;
+  {
+    H5mdWriterOptions opt;
+    opt.velocities = true;
+    opt.observables = {{"temperature", "K"}};
+    opt.author = "torn test";
+    auto w = H5mdWriter::create(MPI_COMM_SELF, path, n, {"Li", "O"}, opt);
+    for (int f = 0; f < complete; ++f) w.write_frame(frame(f));
+    before = file_bytes(path);
+    w.stage_frame(frame(complete));  // allocates the next frame's chunks beyond the old end of allocation
+    after = file_bytes(path);
+    // The writer is abandoned here as a killed process would abandon it: its handles close without close().
+  }
+  // Superblock version 0: the end-of-allocation address is bytes 40-47.
+  ASSERT_EQ(after[8], '\0') << "expected superblock version 0";
+  ASSERT_GT(after.size(), before.size());
+  ASSERT_NE(after.substr(40, 8), before.substr(40, 8)) << "the staged frame did not move the end of allocation";
+  std::string torn = after;
+  torn.replace(40, 8, before.substr(40, 8));
+  {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << torn;
+  }
+  {
+    H5mdReader r(path);
+    ASSERT_EQ(r.frames(), complete);
+  }
+
+  // A copy cut short (the frames cannot be read) is refused with a clear error and left byte for byte as it was.
+  const std::string cut = test::tmp_path("torn_cut.h5md");
+  std::ofstream(cut, std::ios::binary | std::ios::trunc) << torn.substr(0, 2048);
+  std::string err;
+  try {
+    H5mdWriter::append(MPI_COMM_SELF, cut, 1000000);
+  } catch (const H5mdError& e) {
+    err = e.what();
+  }
+  EXPECT_NE(err.find("did not close it"), std::string::npos) << err;
+  EXPECT_EQ(file_bytes(cut), torn.substr(0, 2048));
+  EXPECT_FALSE(std::ifstream(cut + ".rebuild.tmp").good());
+
+  {
+    auto w = H5mdWriter::append(MPI_COMM_SELF, path, 150);  // keeps steps 0 and 100
+    EXPECT_EQ(w.frames_written(), 2);
+    for (int f = 2; f < 6; ++f) w.write_frame(frame(f));
+  }
+  EXPECT_FALSE(std::ifstream(path + ".rebuild.tmp").good());
+  H5mdReader r(path);
+  ASSERT_EQ(r.frames(), 6);
+  EXPECT_EQ(r.steps(), (std::vector<std::int64_t>{0, 100, 200, 300, 400, 500}));
+  EXPECT_EQ(r.species_names(), (std::vector<std::string>{"Li", "O"}));
+  EXPECT_EQ(r.species(), types);
+  for (int f = 0; f < 6; ++f) {
+    H5mdFrame fr;
+    r.read(f, fr, /*velocities=*/true);
+    frame(f);
+    EXPECT_EQ(fr.positions, x) << f;
+    EXPECT_EQ(fr.velocities, v) << f;
+    EXPECT_DOUBLE_EQ(fr.box.cell()(0, 0), 20.0 + f);
+    EXPECT_FALSE(fr.box.periodic(2));
+    EXPECT_EQ(r.observable("temperature")[static_cast<std::size_t>(f)], 300.0 + f);
+  }
+  H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  H5Handle cg = h5::open_group(file.get(), "/parameters/e3md", path);
+  EXPECT_EQ(h5::read_int_attr(cg.get(), "closed_cleanly", path), 1);
+  H5Handle author = h5::open_group(file.get(), "/h5md/author", path);
+  EXPECT_EQ(h5::read_string_attr(author.get(), "name", path), "torn test");
+  for (const auto& p : {path, cut}) std::remove(p.c_str());
+}
+
 template <class F>
 std::string error_of(F&& f) {
   try {
