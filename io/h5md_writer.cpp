@@ -33,8 +33,9 @@ std::vector<H5mdObservable> observable_list_from(hid_t file, const std::string& 
 }
 
 // A time-dependent dataset of shape (0, tail...) growing along time, chunked one frame at a time.
+// atom_chunk > 0: a per-atom series (tail = {atoms, 3}) is chunked by at most that many atoms.
 H5Handle create_series(hid_t loc, const std::string& name, hid_t type, const std::vector<hsize_t>& tail,
-                       const std::string& file) {
+                       const std::string& file, hsize_t atom_chunk = 0) {
   std::vector<hsize_t> cur{0}, max{H5S_UNLIMITED}, chunk{1};
   for (hsize_t t : tail) {
     cur.push_back(t);
@@ -42,6 +43,7 @@ H5Handle create_series(hid_t loc, const std::string& name, hid_t type, const std
     chunk.push_back(std::max<hsize_t>(t, 1));
   }
   if (tail.empty()) chunk[0] = 1024;  // scalar series (step, time, observables): many frames per chunk
+  if (atom_chunk > 0 && tail.size() == 2) chunk[1] = std::min(chunk[1], atom_chunk);
   H5Handle space(H5Screate_simple(static_cast<int>(cur.size()), cur.data(), max.data()));
   H5Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
   H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data());
@@ -53,14 +55,14 @@ H5Handle create_series(hid_t loc, const std::string& name, hid_t type, const std
 
 // A time-dependent H5MD element: group + value, with step/time hard-linked to the shared ones.
 H5Handle create_element(hid_t parent, const std::string& name, hid_t type, const std::vector<hsize_t>& tail,
-                        const std::string& unit, const std::string& file) {
+                        const std::string& unit, const std::string& file, hsize_t atom_chunk = 0) {
   H5Handle g = h5::create_group(parent, name, file);
   std::string here = name + "/";
   h5::check(H5Lcreate_hard(parent, "/particles/all/position/step", g.get(), "step", H5P_DEFAULT, H5P_DEFAULT),
             file, "linking " + here + "step");
   h5::check(H5Lcreate_hard(parent, "/particles/all/position/time", g.get(), "time", H5P_DEFAULT, H5P_DEFAULT),
             file, "linking " + here + "time");
-  H5Handle v = create_series(g.get(), "value", type, tail, file);
+  H5Handle v = create_series(g.get(), "value", type, tail, file, atom_chunk);
   if (!unit.empty()) h5::write_attr(v.get(), "unit", unit, file);
   return v;
 }
@@ -121,18 +123,20 @@ H5mdWriter H5mdWriter::create(MPI_Comm comm, const std::string& path, std::int64
   H5Handle particles = h5::create_group(f, "/particles", path);
   H5Handle all = h5::create_group(f, kPart, path);
   const auto n = static_cast<hsize_t>(natoms);
+  const auto ca = static_cast<hsize_t>(std::max<std::int64_t>(1, options.chunk_atoms));
   {
     H5Handle pos = h5::create_group(all.get(), "position", path);
     H5Handle step = create_series(pos.get(), "step", H5T_STD_I64LE, {}, path);
     H5Handle time = create_series(pos.get(), "time", H5T_IEEE_F64LE, {}, path);
     h5::write_attr(time.get(), "unit", std::string("ps"), path);
-    H5Handle v = create_series(pos.get(), "value", H5T_IEEE_F64LE, {n, 3}, path);
+    H5Handle v = create_series(pos.get(), "value", H5T_IEEE_F64LE, {n, 3}, path, ca);
     h5::write_attr(v.get(), "unit", std::string("Angstrom"), path);
   }
-  if (options.images) create_element(all.get(), "image", H5T_STD_I32LE, {n, 3}, "", path);
-  if (options.velocities) create_element(all.get(), "velocity", H5T_IEEE_F64LE, {n, 3}, "Angstrom ps-1", path);
+  if (options.images) create_element(all.get(), "image", H5T_STD_I32LE, {n, 3}, "", path, ca);
+  if (options.velocities)
+    create_element(all.get(), "velocity", H5T_IEEE_F64LE, {n, 3}, "Angstrom ps-1", path, ca);
   // MDAnalysis knows no eV-based force unit: with forces present it needs convert_units=False.
-  if (options.forces) create_element(all.get(), "force", H5T_IEEE_F64LE, {n, 3}, "eV Angstrom-1", path);
+  if (options.forces) create_element(all.get(), "force", H5T_IEEE_F64LE, {n, 3}, "eV Angstrom-1", path, ca);
   {
     H5Handle space(H5Screate_simple(1, &n, nullptr));
     H5Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));

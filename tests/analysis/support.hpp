@@ -46,7 +46,7 @@ struct SynthFrame {
 
 // Writes frames (one rank, MPI_COMM_SELF) with species names by atom.
 inline void write_h5md(const std::string& path, const std::vector<std::string>& species,
-                       const std::vector<SynthFrame>& frames, bool images = true) {
+                       const std::vector<SynthFrame>& frames, bool images = true, std::int64_t chunk_atoms = 65536) {
   ensure_mpi();
   std::vector<std::string> names;
   std::vector<int> types;
@@ -59,6 +59,7 @@ inline void write_h5md(const std::string& path, const std::vector<std::string>& 
   H5mdWriterOptions opt;
   opt.images = images;
   opt.observables = {};
+  opt.chunk_atoms = chunk_atoms;
   auto w = H5mdWriter::create(MPI_COMM_SELF, path, static_cast<std::int64_t>(species.size()), names, opt);
   std::vector<AtomId> ids(species.size());
   for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<AtomId>(i);

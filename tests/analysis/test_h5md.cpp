@@ -173,6 +173,47 @@ TEST(H5mdCrash, FlushTornBetweenSuperblockAndObjectsIsRecoveredByRebuilding) {
   for (const auto& p : {path, cut}) std::remove(p.c_str());
 }
 
+// H5mdWriterOptions::chunk_atoms bounds the chunks of the per-atom datasets along the atom axis; a reader gets
+// the same rows whichever chunking the file has, also ranges of rows that cross chunks.
+TEST(H5mdLayout, ChunkAtomsSetsTheChunksAndRowRangesReadTheSame) {
+  const int n = 23;
+  std::vector<test::SynthFrame> frames(4);
+  std::vector<std::string> species(n, "Li");
+  for (int f = 0; f < 4; ++f) {
+    frames[static_cast<std::size_t>(f)].box = Box(Mat3::Identity() * (10.0 + f), {true, true, true});
+    for (int i = 0; i < n; ++i) {
+      frames[static_cast<std::size_t>(f)].x.push_back(Vec3(0.1 * i + f, -0.5 * i, 1e-3 * i * f));
+      frames[static_cast<std::size_t>(f)].image.push_back(Vec3i(i, -f, i * f - 7));
+    }
+  }
+  for (std::int64_t chunk : {std::int64_t{65536}, std::int64_t{5}}) {
+    const std::string path = test::tmp_path("chunks.h5md");
+    test::write_h5md(path, species, frames, true, chunk);
+    {
+      H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+      for (const char* name : {"/particles/all/position/value", "/particles/all/image/value"}) {
+        H5Handle d = h5::open_dataset(file.get(), name, path);
+        H5Handle dcpl(H5Dget_create_plist(d.get()));
+        hsize_t c[3] = {0, 0, 0};
+        ASSERT_EQ(H5Pget_chunk(dcpl.get(), 3, c), 3);
+        EXPECT_EQ(c[0], 1u);
+        EXPECT_EQ(c[1], static_cast<hsize_t>(std::min<std::int64_t>(n, chunk))) << name;
+        EXPECT_EQ(c[2], 3u);
+      }
+    }
+    H5mdReader r(path);
+    for (std::int64_t f = 0; f < 4; ++f) {
+      H5mdFrame part;
+      r.read(f, part, false, false, 3, 17);  // rows 3-19 cross four chunks of 5
+      for (std::size_t i = 0; i < 17; ++i) {
+        EXPECT_EQ(part.positions[i], frames[static_cast<std::size_t>(f)].x[i + 3]);
+        EXPECT_EQ(part.images[i], frames[static_cast<std::size_t>(f)].image[i + 3]);
+      }
+    }
+    std::remove(path.c_str());
+  }
+}
+
 template <class F>
 std::string error_of(F&& f) {
   try {

@@ -222,6 +222,60 @@ TEST(Msd, ImageAndDisplacementUnwrappingAgree) {
   EXPECT_THROW(analysis::compute_msd(without, img), analysis::AnalysisError);
 }
 
+// One frame per chunk, chunks of a few atoms (each rank's row range then crosses chunks) and a source in memory:
+// every unwrapping mode, drift removal, several reading passes, a frame stride and the blocks give the same
+// numbers.
+TEST(Msd, ChunkedLayoutsAndMemoryGiveTheSameResults) {
+  auto frames = random_walk(40, 150, 0.4, 0.01, 5, Vec3(0.002, -0.001, 0.0));
+  std::vector<std::string> species;
+  for (int i = 0; i < 40; ++i) species.push_back(i % 3 == 0 ? "O" : "Li");
+  const std::string one_piece = test::tmp_path("msd_frames.h5md"), pieces = test::tmp_path("msd_pieces.h5md");
+  test::write_h5md(one_piece, species, frames);
+  test::write_h5md(pieces, species, frames, true, 7);
+  const auto whole = analysis::open_trajectory(one_piece);
+  const auto split = analysis::open_trajectory(pieces);
+  const test::MemorySource memory(species, frames);
+  for (auto mode : {analysis::Unwrap::Auto, analysis::Unwrap::Displacement, analysis::Unwrap::None}) {
+    for (int variant = 0; variant < 3; ++variant) {
+      MsdOptions opt;
+      opt.unwrap = mode;
+      opt.remove_drift = variant >= 1;
+      if (variant == 2) {
+        opt.memory_limit = 10 * 74 * 3 * sizeof(double);  // 10 atoms per pass of the 74 frames
+        opt.range.start = 3;
+        opt.range.stride = 2;
+      }
+      const MsdResult a = analysis::compute_msd(*whole, opt);
+      const MsdResult b = analysis::compute_msd(*split, opt);
+      const MsdResult c = analysis::compute_msd(memory, opt);
+      ASSERT_EQ(a.species.size(), 2u);
+      EXPECT_EQ(a.unwrap_used, b.unwrap_used);
+      EXPECT_EQ(a.unwrap_used, c.unwrap_used);
+      if (variant == 2) {
+        EXPECT_GT(a.passes, 1);
+      }
+      // Equal up to the order in which the threads' partial spectra are summed.
+      auto same = [](const std::vector<double>& x, const std::vector<double>& y) {
+        if (x.size() != y.size()) return false;
+        double top = 0.0, diff = 0.0;
+        for (std::size_t k = 0; k < x.size(); ++k) top = std::max(top, std::abs(x[k])), diff = std::max(diff, std::abs(x[k] - y[k]));
+        return diff <= 1e-12 * top;
+      };
+      for (std::size_t s = 0; s < 2; ++s) {
+        EXPECT_TRUE(same(a.species[s].msd.total, b.species[s].msd.total)) << s;
+        EXPECT_TRUE(same(a.species[s].msd.total, c.species[s].msd.total)) << s;
+        EXPECT_TRUE(same(a.species[s].msd.normal, c.species[s].msd.normal)) << s;
+        ASSERT_EQ(a.species[s].blocks.size(), c.species[s].blocks.size());
+        for (std::size_t b2 = 0; b2 < a.species[s].blocks.size(); ++b2)
+          EXPECT_TRUE(same(a.species[s].blocks[b2].a, c.species[s].blocks[b2].a));
+      }
+      EXPECT_DOUBLE_EQ(a.mean_volume, c.mean_volume);
+    }
+  }
+  std::remove(one_piece.c_str());
+  std::remove(pieces.c_str());
+}
+
 TEST(Msd, UnwrapNoneTakesStoredPositionsAsContinuous) {
   // Positions written unwrapped (no image counters): none and displacement agree with the image result;
   // on wrapped positions none does not unwrap, so the jumps across the faces inflate its MSD.
