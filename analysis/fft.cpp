@@ -65,7 +65,31 @@ void Fft::run(double* re, double* im) const {
     const std::size_t r = bitrev_[i];
     if (i < r) std::swap(re[i], re[r]), std::swap(im[i], im[r]);
   }
-  if (n >= 2) {
+  stages<Inverse>(re, im, 1);
+}
+
+void Fft::forward_padded(const double* xr, const double* xi, std::size_t T, double* re, double* im) const {
+  const std::size_t n = n_;
+  if (n < 2 || 2 * T > n)
+    throw AnalysisError("FFT of " + std::to_string(T) + " values needs a size of at least " +
+                        std::to_string(2 * T) + ", not " + std::to_string(n));
+  // Bit reversal sends t < n/2 to an even place p and t + n/2 (a padding zero) to p + 1, so the first stage's
+  // butterfly (a + 0, a − 0) is a copy: the input is scattered straight into its place after that stage.
+  std::fill(re, re + n, 0.0);
+  std::fill(im, im + n, 0.0);
+  for (std::size_t t = 0; t < T; ++t) {
+    const std::size_t p = bitrev_[t];
+    re[p] = re[p + 1] = xr[t];
+    if (xi) im[p] = im[p + 1] = xi[t];
+  }
+  stages<false>(re, im, 2);
+}
+
+// The butterfly stages of span `from` (1 or 2) and up, on data in bit-reversed order.
+template <bool Inverse>
+void Fft::stages(double* re, double* im, std::size_t from) const {
+  const std::size_t n = n_;
+  if (n >= 2 && from <= 1) {
     for (std::size_t i = 0; i < n; i += 2) {
       const double ur = re[i], ui = im[i], vr = re[i + 1], vi = im[i + 1];
       re[i] = ur + vr, im[i] = ui + vi, re[i + 1] = ur - vr, im[i + 1] = ui - vi;
@@ -146,14 +170,7 @@ void MsdSum::transform_pending(bool two) {
   double* wr = work_re_.data();
   double* wi = work_im_.data();
   auto load = [&](const std::vector<double>& re, const std::vector<double>* im) {
-    std::copy(re.begin(), re.begin() + static_cast<long>(T), wr);
-    if (im)
-      std::copy(im->begin(), im->begin() + static_cast<long>(T), wi);
-    else
-      std::fill(wi, wi + T, 0.0);
-    std::fill(wr + T, wr + N, 0.0);
-    std::fill(wi + T, wi + N, 0.0);
-    fft_.forward(wr, wi);
+    fft_.forward_padded(re.data(), im ? im->data() : nullptr, T, wr, wi);
   };
   auto split = [&](std::size_t k, std::complex<double>& p, std::complex<double>& q) {
     const std::size_t m = k == 0 ? 0 : N - k;

@@ -3,6 +3,9 @@
 #include <Eigen/Geometry>
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <new>
 #include <utility>
 
 #include "analysis/csv.hpp"
@@ -13,6 +16,18 @@
 namespace e3md::analysis {
 namespace {
 
+// The series of a chunk of atoms: left uninitialised, since the reading pass writes every entry (so the pages
+// are first touched there, by the threads that fill them, not all by one thread zeroing them up front).
+struct FreeDeleter {
+  void operator()(double* p) const { std::free(p); }
+};
+using SeriesStore = std::unique_ptr<double[], FreeDeleter>;
+SeriesStore series_store(std::size_t n) {
+  void* p = std::malloc(std::max<std::size_t>(1, n * sizeof(double)));
+  if (!p) throw std::bad_alloc();
+  return SeriesStore(static_cast<double*>(p));
+}
+
 void scale(MsdComponents& c, double s) {
   for (auto* v : {&c.a, &c.b, &c.normal, &c.total})
     for (double& e : *v) e *= s;
@@ -20,15 +35,14 @@ void scale(MsdComponents& c, double s) {
 
 // Adds `natoms` atoms whose unwrapped coordinates are store[(atom*T + t0 + t)*3 + k], t < L, to sum. Threads
 // each sum their share of the atoms, merged at the end.
-void add_series(const std::vector<double>& store, std::size_t natoms, std::size_t T, std::size_t t0,
-                MsdSum& sum) {
+void add_series(const double* store, std::size_t natoms, std::size_t T, std::size_t t0, MsdSum& sum) {
   const long na = static_cast<long>(natoms);
   const std::size_t L = sum.length();
 #pragma omp parallel
   {
     MsdSum local(L);
 #pragma omp for schedule(static)
-    for (long a = 0; a < na; ++a) local.add(store.data() + (static_cast<std::size_t>(a) * T + t0) * 3, 3);
+    for (long a = 0; a < na; ++a) local.add(store + (static_cast<std::size_t>(a) * T + t0) * 3, 3);
 #pragma omp critical
     sum.merge(local);
   }
@@ -70,7 +84,7 @@ MsdComponents msd_of_series(const std::vector<std::vector<Vec3>>& series, const 
       for (int k = 0; k < 3; ++k) store[(a * T + t) * 3 + static_cast<std::size_t>(k)] = series[a][t][k];
   }
   MsdSum sum(T);
-  add_series(store, series.size(), T, 0, sum);
+  add_series(store.data(), series.size(), T, 0, sum);
   return project(sum, dir_a, dir_b, dir_normal, series.size(), MPI_COMM_SELF);
 }
 
@@ -163,41 +177,69 @@ MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options, M
   int passes = static_cast<int>(chunks.size());
   if (nranks > 1) MPI_Allreduce(MPI_IN_PLACE, &passes, 1, MPI_INT, MPI_MAX, comm);
 
-  // One reading pass over all frames for `atoms` (sorted ids): unwrapped positions go to visit(t, u) with
-  // u indexed by id − lo. The first pass also sets the mode, the directions and the mean volume.
+  // One reading pass over all frames for `atoms` (sorted ids), kB frames at a time: the frames' rows from lo
+  // to the last atom are read (on all threads where the source can, the next block located meanwhile) into
+  // xb[q * rows + id − lo], unwrapped there in place (each atom on one thread, carrying its own state from
+  // block to block), and handed to visit(f0, nb, lo, rows) as frames f0 .. f0 + nb − 1. The first pass also
+  // sets the mode, the directions and the mean volume.
   Unwrap mode = options.unwrap;
   bool first_pass = true;
-  Frame f;
-  std::vector<Vec3> prev, unwrapped;
+  std::vector<Vec3> xb, last_x, last_u;
+  std::vector<Vec3i> ib;
+  std::vector<Box> boxes;
+  std::size_t kB = 2;
   auto pass = [&](const std::vector<std::size_t>& atoms, auto&& visit) {
     const std::size_t lo = atoms.empty() ? 0 : atoms.front();
     const std::size_t rows = atoms.empty() ? 1 : atoms.back() - lo + 1;
-    unwrapped.assign(rows, Vec3::Zero());
+    // A block of ~4 MiB of rows: enough frames for the reading threads to share, few enough to stay in cache
+    // while they are unwrapped and stored (2 to 16 frames).
+    kB = std::clamp<std::size_t>((std::size_t{4} << 20) / (rows * (sizeof(Vec3) + sizeof(Vec3i))), 2, 16);
+    xb.resize(kB * rows);
+    ib.resize(kB * rows);
+    boxes.resize(kB);
+    last_x.assign(rows, Vec3::Zero());
+    last_u.assign(rows, Vec3::Zero());
     double volume_sum = 0.0;
-    for (std::size_t t = 0; t < T; ++t) {
-      traj.read_atoms(frames[t], static_cast<std::int64_t>(lo), static_cast<std::int64_t>(rows), f);
-      volume_sum += f.box.volume();
-      if (t == 0 && first_pass) {
-        const bool has_images = !f.images.empty() && f.images.size() == f.positions.size();
+    const long na = static_cast<long>(atoms.size());
+    for (std::size_t f0 = 0; f0 < T; f0 += kB) {
+      const std::size_t nb = std::min(kB, T - f0);
+      const bool want_images = mode == Unwrap::Images || mode == Unwrap::Auto;
+      const std::size_t next_n = f0 + nb < T ? std::min(kB, T - f0 - nb) : 0;
+      const bool has_images =
+          traj.read_block(frames.data() + f0, static_cast<int>(nb), static_cast<std::int64_t>(lo),
+                          static_cast<std::int64_t>(rows), xb.data(), want_images ? ib.data() : nullptr,
+                          boxes.data(), frames.data() + f0 + nb, static_cast<int>(next_n));
+      for (std::size_t q = 0; q < nb; ++q) volume_sum += boxes[q].volume();
+      if (f0 == 0 && first_pass) {
         if (mode == Unwrap::Images && !has_images) {
           throw AnalysisError(path + ": the trajectory has no image counters; use --unwrap displacement");
         }
         if (mode == Unwrap::Auto) mode = has_images ? Unwrap::Images : Unwrap::Displacement;
         res.unwrap_used = mode == Unwrap::Images ? "images" : mode == Unwrap::None ? "none" : "displacement";
-        res.dir_a = f.box.vector(0).normalized();
-        res.dir_b = f.box.vector(1).normalized();
-        res.dir_normal = f.box.vector(0).cross(f.box.vector(1)).normalized();
+        res.dir_a = boxes[0].vector(0).normalized();
+        res.dir_b = boxes[0].vector(1).normalized();
+        res.dir_normal = boxes[0].vector(0).cross(boxes[0].vector(1)).normalized();
       }
-      if (mode == Unwrap::Images) {
-        for (std::size_t i : atoms) unwrapped[i - lo] = f.box.unwrap(f.positions[i - lo], f.images[i - lo]);
-      } else if (mode == Unwrap::None || t == 0) {
-        for (std::size_t i : atoms) unwrapped[i - lo] = f.positions[i - lo];
-      } else {
-        for (std::size_t i : atoms)
-          unwrapped[i - lo] += f.box.minimum_image(f.positions[i - lo] - prev[i - lo]);
+      if (mode != Unwrap::None) {
+#pragma omp parallel for schedule(static)
+        for (long a = 0; a < na; ++a) {
+          const std::size_t r = atoms[static_cast<std::size_t>(a)] - lo;
+          Vec3 x_prev = last_x[r], u = last_u[r];
+          for (std::size_t q = 0; q < nb; ++q) {
+            Vec3& x = xb[q * rows + r];
+            if (mode == Unwrap::Images) {
+              x = boxes[q].unwrap(x, ib[q * rows + r]);
+            } else {  // displacement: the minimum image of each step, in that frame's cell
+              const Vec3 xq = x;
+              u = f0 + q == 0 ? xq : Vec3(u + boxes[q].minimum_image(xq - x_prev));
+              x_prev = xq;
+              x = u;
+            }
+          }
+          last_x[r] = x_prev, last_u[r] = u;
+        }
       }
-      if (mode == Unwrap::Displacement) std::swap(prev, f.positions);
-      visit(t, lo);
+      visit(f0, nb, lo, rows);
     }
     if (first_pass) res.mean_volume = volume_sum / static_cast<double>(T);
     first_pass = false;
@@ -206,10 +248,13 @@ MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options, M
   // Centre of mass of all atoms per frame, Σ w_i u_i(t) over every rank, and Σ w_i (last entry). In the
   // main pass when one pass does, else in a pass of its own first.
   std::vector<double> com(options.remove_drift ? 3 * T + 1 : 0, 0.0);
-  auto add_com = [&](std::size_t t, std::size_t lo) {
-    Vec3 c = Vec3::Zero();
-    for (std::size_t i : mine) c += weights[i] * unwrapped[i - lo];
-    com[3 * t] = c[0], com[3 * t + 1] = c[1], com[3 * t + 2] = c[2];
+  auto add_com = [&](std::size_t f0, std::size_t nb, std::size_t lo, std::size_t rows) {
+    for (std::size_t q = 0; q < nb; ++q) {
+      Vec3 c = Vec3::Zero();
+      for (std::size_t i : mine) c += weights[i] * xb[q * rows + i - lo];
+      const std::size_t t = f0 + q;
+      com[3 * t] = c[0], com[3 * t + 1] = c[1], com[3 * t + 2] = c[2];
+    }
   };
   auto finish_com = [&] {
     for (std::size_t i : mine) com[3 * T] += weights[i];
@@ -229,36 +274,26 @@ MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options, M
   }
   const std::size_t per_species = 1 + nblocks;
   for (const std::vector<std::size_t>& atoms : chunks) {
-    // The chunk's series by species, [atom][t][3], written in blocks of kBlock frames so that each atom's
-    // series is written a few cache lines at a time instead of one scattered line per frame.
+    // The chunk's series by species, [atom][t][3]; each block of frames lands as one contiguous run per atom.
     std::vector<std::vector<std::size_t>> by_species(names.size());
     for (std::size_t i : atoms) by_species[static_cast<std::size_t>(species_of[i])].push_back(i);
-    std::vector<std::vector<double>> store(names.size());
-    for (std::size_t s = 0; s < names.size(); ++s) store[s].assign(by_species[s].size() * T * 3, 0.0);
-    constexpr std::size_t kBlock = 16;
-    std::vector<std::vector<double>> block(names.size());
-    for (std::size_t s = 0; s < names.size(); ++s) block[s].resize(by_species[s].size() * kBlock * 3);
+    std::vector<SeriesStore> store;
+    for (std::size_t s = 0; s < names.size(); ++s)
+      store.push_back(series_store(by_species[s].size() * T * 3));
     const bool com_here = options.remove_drift && !com_apart;
-    pass(com_here ? mine : atoms, [&](std::size_t t, std::size_t lo) {
-      if (com_here) add_com(t, lo);
-      const std::size_t j = t % kBlock;
+    pass(com_here ? mine : atoms, [&](std::size_t f0, std::size_t nb, std::size_t lo, std::size_t rows) {
+      if (com_here) add_com(f0, nb, lo, rows);
       for (std::size_t s = 0; s < names.size(); ++s) {
-        const std::size_t n = by_species[s].size();
-        double* dst = block[s].data() + j * n * 3;
-        for (std::size_t a = 0; a < n; ++a) {
-          const Vec3& u = unwrapped[by_species[s][a] - lo];
-          dst[3 * a] = u[0], dst[3 * a + 1] = u[1], dst[3 * a + 2] = u[2];
-        }
-      }
-      if (j + 1 < kBlock && t + 1 < T) return;
-      const std::size_t t_first = t - j, count = j + 1;
-      for (std::size_t s = 0; s < names.size(); ++s) {
-        const std::size_t n = by_species[s].size();
-        for (std::size_t a = 0; a < n; ++a) {
-          double* out = store[s].data() + (a * T + t_first) * 3;
-          for (std::size_t q = 0; q < count; ++q) {
-            const double* src = block[s].data() + (q * n + a) * 3;
-            out[3 * q] = src[0], out[3 * q + 1] = src[1], out[3 * q + 2] = src[2];
+        const long n = static_cast<long>(by_species[s].size());
+        double* base = store[s].get();
+        const std::vector<std::size_t>& ids = by_species[s];
+#pragma omp parallel for schedule(static)
+        for (long a = 0; a < n; ++a) {
+          const std::size_t r = ids[static_cast<std::size_t>(a)] - lo;
+          double* out = base + (static_cast<std::size_t>(a) * T + f0) * 3;
+          for (std::size_t q = 0; q < nb; ++q) {
+            const Vec3& u = xb[q * rows + r];
+            out[3 * q] = u[0], out[3 * q + 1] = u[1], out[3 * q + 2] = u[2];
           }
         }
       }
@@ -269,16 +304,16 @@ MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options, M
       const double wsum = com[3 * T];
       for (std::size_t s = 0; s < names.size(); ++s) {
         for (std::size_t a = 0; a < by_species[s].size(); ++a) {
-          double* u = store[s].data() + a * T * 3;
+          double* u = store[s].get() + a * T * 3;
           for (std::size_t t = 0; t < T; ++t)
             for (std::size_t k = 0; k < 3; ++k) u[3 * t + k] -= (com[3 * t + k] - com[k]) / wsum;
         }
       }
     }
     for (std::size_t s = 0; s < names.size(); ++s) {
-      add_series(store[s], by_species[s].size(), T, 0, sums[s * per_species]);
+      add_series(store[s].get(), by_species[s].size(), T, 0, sums[s * per_species]);
       for (std::size_t b = 0; b < nblocks; ++b)
-        add_series(store[s], by_species[s].size(), T, b * L, sums[s * per_species + 1 + b]);
+        add_series(store[s].get(), by_species[s].size(), T, b * L, sums[s * per_species + 1 + b]);
     }
   }
 

@@ -35,6 +35,15 @@ class TrajectorySource {
   // Frame i with only atoms [first, first + count) in the per-atom arrays. The default reads the whole
   // frame and keeps those rows; H5MD reads only them.
   virtual void read_atoms(std::int64_t i, std::int64_t first, std::int64_t count, Frame& out) const;
+  // Frames frames[0..n) with only atoms [first, first + count): positions into pos[q * count + a], boxes into
+  // boxes[q], and image counters into img (same layout) when img is non-null and the source has them; returns
+  // whether it filled img. `next` (next_n frames, same rows) says what the following call will ask for, so
+  // that a source can prepare it meanwhile. H5MD reads the rows with pread on all threads where the file's
+  // layout allows (H5mdReader::raw_rows) while one thread locates the next block; the default reads frame by
+  // frame.
+  virtual bool read_block(const std::int64_t* frames, int n, std::int64_t first, std::int64_t count,
+                          Vec3* pos, Vec3i* img, Box* boxes, const std::int64_t* next = nullptr,
+                          int next_n = 0) const;
   // Time of frame i (ps) without reading its coordinates.
   virtual double time(std::int64_t i) const = 0;
 };

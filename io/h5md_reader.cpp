@@ -104,6 +104,102 @@ H5mdReader::H5mdReader(const std::string& path) : path_(path) {
       throw H5mdError(path + ": species index " + std::to_string(s) + " has no entry in species/names");
     }
   }
+  init_raw_layouts();
+}
+
+void H5mdReader::init_raw_layouts() {
+  {
+    H5Handle fcpl(H5Fget_create_plist(file_.get()));
+    hsize_t ub = 0;
+    if (fcpl.valid() && H5Pget_userblock(fcpl.get(), &ub) >= 0) userblock_ = static_cast<std::int64_t>(ub);
+  }
+  const H5Handle* dsets[2] = {&position_, &image_};
+  const hid_t want[2] = {H5T_IEEE_F64LE, H5T_STD_I32LE};
+  const hid_t native[2] = {H5T_NATIVE_DOUBLE, H5T_NATIVE_INT};
+  for (int w = 0; w < 2; ++w) {
+    RawLayout& L = raw_[w];
+    const H5Handle& d = *dsets[w];
+    if (!d.valid()) continue;
+    H5Handle type(H5Dget_type(d.get()));
+    // The file's type must be the one the caller's memory uses, byte for byte.
+    if (H5Tequal(type.get(), want[w]) <= 0 || H5Tequal(want[w], native[w]) <= 0) continue;
+    const auto dims = h5::dims(d.get(), path_, "raw layout");
+    if (dims.size() != 3 || dims[2] != 3) continue;
+    H5Handle dcpl(H5Dget_create_plist(d.get()));
+    if (H5Pget_nfilters(dcpl.get()) != 0) continue;
+    const H5D_layout_t layout = H5Pget_layout(dcpl.get());
+    if (layout == H5D_CONTIGUOUS) {
+      const haddr_t off = H5Dget_offset(d.get());
+      if (off == HADDR_UNDEF) continue;
+      L.offset = static_cast<std::int64_t>(off);
+      L.kind = 0;
+    } else if (layout == H5D_CHUNKED) {
+      hsize_t c[3] = {0, 0, 0};
+      if (H5Pget_chunk(dcpl.get(), 3, c) != 3 || c[2] != 3) continue;
+      for (int k = 0; k < 3; ++k) L.chunk[k] = static_cast<std::int64_t>(c[k]);
+      L.kind = 1;
+    }
+  }
+  h5::last_error();
+}
+
+std::vector<std::pair<std::int64_t, std::int64_t>> H5mdReader::raw_rows(bool images, std::int64_t i,
+                                                                        std::int64_t first,
+                                                                        std::int64_t count) const {
+  std::vector<std::pair<std::int64_t, std::int64_t>> out;
+  const RawLayout& L = raw_[images ? 1 : 0];
+  if (L.kind < 0 || i < 0 || i >= frames_ || first < 0 || count <= 0 || first + count > natoms_) return out;
+  const std::int64_t row = 3 * (images ? 4 : 8);  // bytes per atom
+  if (L.kind == 0) {
+    out.emplace_back(userblock_ + L.offset + (i * natoms_ + first) * row, count * row);
+    return out;
+  }
+  const H5Handle& d = images ? image_ : position_;
+  const std::int64_t ct = L.chunk[0], ca = L.chunk[1];
+  for (std::int64_t r = first; r < first + count;) {
+    const std::int64_t c0 = r - r % ca;
+    const std::int64_t end = std::min(first + count, c0 + ca);
+    const hsize_t coord[3] = {static_cast<hsize_t>(i - i % ct), static_cast<hsize_t>(c0), 0};
+    unsigned mask = 0;
+    haddr_t addr = HADDR_UNDEF;
+    hsize_t size = 0;
+    if (H5Dget_chunk_info_by_coord(d.get(), coord, &mask, &addr, &size) < 0 || addr == HADDR_UNDEF ||
+        mask != 0) {
+      h5::last_error();
+      out.clear();
+      return out;
+    }
+    const std::int64_t in_chunk = ((i % ct) * ca + (r - c0)) * row;
+    out.emplace_back(userblock_ + static_cast<std::int64_t>(addr) + in_chunk, (end - r) * row);
+    r = end;
+  }
+  return out;
+}
+
+void H5mdReader::read_boxes(std::int64_t first, std::int64_t stride, std::int64_t n, Box* out) const {
+  if (n <= 0) return;
+  if (first < 0 || stride <= 0 || first + (n - 1) * stride >= frames_) {
+    throw H5mdError(path_ + ": frames " + std::to_string(first) + " + k·" + std::to_string(stride) +
+                    ", k < " + std::to_string(n) + ", out of range [0, " + std::to_string(frames_) + ")");
+  }
+  const int w = edges_are_matrix_ ? 9 : 3;
+  std::vector<double> e(static_cast<std::size_t>(n * w));
+  H5Handle fs(H5Dget_space(edges_.get()));
+  const hsize_t start[3] = {static_cast<hsize_t>(first), 0, 0},
+                step[3] = {static_cast<hsize_t>(stride), 1, 1};
+  const hsize_t cnt[3] = {static_cast<hsize_t>(n), 3, 3};
+  H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, start, step, cnt, nullptr);  // rank 2 uses the first two
+  const hsize_t m = e.size();
+  H5Handle ms(H5Screate_simple(1, &m, nullptr));
+  h5::check(H5Dread(edges_.get(), H5T_NATIVE_DOUBLE, ms.get(), fs.get(), H5P_DEFAULT, e.data()), path_,
+            "reading the boxes", "the file may be truncated");
+  for (std::int64_t q = 0; q < n; ++q) {
+    const double* b = e.data() + q * w;
+    Mat3 cell = Mat3::Zero();
+    for (int r = 0; r < 3; ++r)
+      for (int c = 0; c < 3; ++c) cell(r, c) = edges_are_matrix_ ? b[3 * r + c] : (r == c ? b[r] : 0.0);
+    out[q] = Box(cell, periodic_);
+  }
 }
 
 H5mdReader::~H5mdReader() {

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/box.hpp"
@@ -60,6 +61,16 @@ class H5mdReader {
             std::int64_t first = 0, std::int64_t count = -1) const;
   H5mdFrame read(std::int64_t i) const;
   Box read_box(std::int64_t i) const;
+  // Boxes of frames first, first + stride, ... (n of them) in one read.
+  void read_boxes(std::int64_t first, std::int64_t stride, std::int64_t n, Box* out) const;
+
+  // Where the rows [first, first + count) of frame i of the positions (images = false, float64 × 3) or image
+  // counters (images = true, int32 × 3) lie in the file: (byte offset, bytes) pieces in row order, which
+  // together hold exactly those rows, little-endian. Empty when they cannot be read that way (compressed or
+  // unallocated chunks, another type); then read() is the way. Lets callers read frames with plain pread,
+  // several at a time, bypassing HDF5 (which is not thread-safe) for the bulk data.
+  std::vector<std::pair<std::int64_t, std::int64_t>> raw_rows(bool images, std::int64_t i, std::int64_t first,
+                                                              std::int64_t count) const;
 
  private:
   // Frame `frame` of a per-frame dataset; of a per-atom one, atoms [first, first + count) (count < 0: all).
@@ -75,6 +86,15 @@ class H5mdReader {
   std::vector<std::string> species_names_;
   std::vector<std::string> observable_names_;
   std::array<bool, 3> periodic_{{true, true, true}};
+  // How position (0) and image (1) rows are stored, for raw_rows: -1 not raw-readable, else the layout.
+  struct RawLayout {
+    int kind = -1;            // -1 not raw-readable; 0 contiguous; 1 chunked
+    std::int64_t offset = 0;  // contiguous: the data's file offset
+    std::int64_t chunk[3] = {0, 0, 0};
+  };
+  RawLayout raw_[2];
+  std::int64_t userblock_ = 0;
+  void init_raw_layouts();
   bool edges_are_matrix_ = true;
   H5Handle file_;
   H5Handle step_, time_, position_, image_, velocity_, force_, edges_;

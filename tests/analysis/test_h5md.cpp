@@ -66,8 +66,9 @@ TEST_P(H5mdCrash, KilledWriterLeavesCompleteFramesAndAppendContinues) {
   std::remove(path.c_str());
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, H5mdCrash, ::testing::Values(false, true),
-                         [](const auto& p) { return p.param ? std::string("mid_frame") : std::string("between_frames"); });
+INSTANTIATE_TEST_SUITE_P(Modes, H5mdCrash, ::testing::Values(false, true), [](const auto& p) {
+  return p.param ? std::string("mid_frame") : std::string("between_frames");
+});
 
 std::string file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -75,9 +76,9 @@ std::string file_bytes(const std::string& path) {
 }
 
 // The failure a kill inside HDF5's flush can leave: the objects of a new frame are on disk but the superblock
-// still holds the end of allocation from before that frame. Writing into such a file in place would allocate over
-// those objects; append must recover the complete frames into a new file instead, and keep the damaged file
-// untouched if it cannot.
+// still holds the end of allocation from before that frame. Writing into such a file in place would allocate
+// over those objects; append must recover the complete frames into a new file instead, and keep the damaged
+// file untouched if it cannot.
 TEST(H5mdCrash, FlushTornBetweenSuperblockAndObjectsIsRecoveredByRebuilding) {
   test::ensure_mpi();
   const std::string path = test::tmp_path("torn.h5md");
@@ -85,7 +86,8 @@ TEST(H5mdCrash, FlushTornBetweenSuperblockAndObjectsIsRecoveredByRebuilding) {
   const int n = 300, complete = 3;
   std::vector<AtomId> ids(n);
   std::vector<int> types(n);
-  for (int i = 0; i < n; ++i) ids[static_cast<std::size_t>(i)] = i, types[static_cast<std::size_t>(i)] = i % 2;
+  for (int i = 0; i < n; ++i)
+    ids[static_cast<std::size_t>(i)] = i, types[static_cast<std::size_t>(i)] = i % 2;
   std::vector<Vec3> x(n), v(n);
   auto frame = [&](int f) {
     for (int i = 0; i < n; ++i) {
@@ -120,18 +122,18 @@ TEST(H5mdCrash, FlushTornBetweenSuperblockAndObjectsIsRecoveredByRebuilding) {
   // Superblock version 0: the end-of-allocation address is bytes 40-47.
   ASSERT_EQ(after[8], '\0') << "expected superblock version 0";
   ASSERT_GT(after.size(), before.size());
-  ASSERT_NE(after.substr(40, 8), before.substr(40, 8)) << "the staged frame did not move the end of allocation";
+  ASSERT_NE(after.substr(40, 8), before.substr(40, 8))
+      << "the staged frame did not move the end of allocation";
   std::string torn = after;
   torn.replace(40, 8, before.substr(40, 8));
-  {
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << torn;
-  }
+  { std::ofstream(path, std::ios::binary | std::ios::trunc) << torn; }
   {
     H5mdReader r(path);
     ASSERT_EQ(r.frames(), complete);
   }
 
-  // A copy cut short (the frames cannot be read) is refused with a clear error and left byte for byte as it was.
+  // A copy cut short (the frames cannot be read) is refused with a clear error and left byte for byte as it
+  // was.
   const std::string cut = test::tmp_path("torn_cut.h5md");
   std::ofstream(cut, std::ios::binary | std::ios::trunc) << torn.substr(0, 2048);
   std::string err;
@@ -173,8 +175,9 @@ TEST(H5mdCrash, FlushTornBetweenSuperblockAndObjectsIsRecoveredByRebuilding) {
   for (const auto& p : {path, cut}) std::remove(p.c_str());
 }
 
-// H5mdWriterOptions::chunk_atoms bounds the chunks of the per-atom datasets along the atom axis; a reader gets
-// the same rows whichever chunking the file has, also ranges of rows that cross chunks.
+// H5mdWriterOptions::chunk_atoms bounds the chunks of the per-atom datasets along the atom axis; a reader
+// gets the same rows whichever chunking the file has, also ranges of rows that cross chunks, and raw_rows
+// names the file bytes that hold exactly those rows.
 TEST(H5mdLayout, ChunkAtomsSetsTheChunksAndRowRangesReadTheSame) {
   const int n = 23;
   std::vector<test::SynthFrame> frames(4);
@@ -202,14 +205,38 @@ TEST(H5mdLayout, ChunkAtomsSetsTheChunksAndRowRangesReadTheSame) {
       }
     }
     H5mdReader r(path);
+    const std::string bytes = file_bytes(path);
     for (std::int64_t f = 0; f < 4; ++f) {
+      const auto& want = frames[static_cast<std::size_t>(f)];
       H5mdFrame part;
       r.read(f, part, false, false, 3, 17);  // rows 3-19 cross four chunks of 5
       for (std::size_t i = 0; i < 17; ++i) {
-        EXPECT_EQ(part.positions[i], frames[static_cast<std::size_t>(f)].x[i + 3]);
-        EXPECT_EQ(part.images[i], frames[static_cast<std::size_t>(f)].image[i + 3]);
+        EXPECT_EQ(part.positions[i], want.x[i + 3]);
+        EXPECT_EQ(part.images[i], want.image[i + 3]);
+      }
+      // raw_rows: the file bytes of exactly those rows, one piece per chunk crossed.
+      for (bool img : {false, true}) {
+        const auto pieces = r.raw_rows(img, f, 3, 17);
+        EXPECT_EQ(pieces.size(), chunk > n ? 1u : 4u);
+        std::string got, expect;
+        for (const auto& [off, len] : pieces)
+          got += bytes.substr(static_cast<std::size_t>(off), static_cast<std::size_t>(len));
+        for (std::size_t i = 3; i < 20; ++i) {
+          if (img) {
+            const std::int32_t v[3] = {want.image[i][0], want.image[i][1], want.image[i][2]};
+            expect.append(reinterpret_cast<const char*>(v), sizeof(v));
+          } else {
+            expect.append(reinterpret_cast<const char*>(want.x[i].data()), 3 * sizeof(double));
+          }
+        }
+        EXPECT_EQ(got, expect) << "chunk " << chunk << " frame " << f << (img ? " images" : " positions");
       }
     }
+    EXPECT_TRUE(r.raw_rows(false, 4, 0, 1).empty());  // no such frame
+    std::vector<Box> boxes(2);
+    r.read_boxes(1, 2, 2, boxes.data());  // frames 1 and 3
+    EXPECT_EQ(boxes[0].cell()(0, 0), 11.0);
+    EXPECT_EQ(boxes[1].cell()(2, 2), 13.0);
     std::remove(path.c_str());
   }
 }

@@ -45,6 +45,36 @@ TEST(Fft, ForwardAndInverseEqualTheDirectTransform) {
   EXPECT_THROW(analysis::Fft(12), analysis::AnalysisError);
 }
 
+// The zero-padded transform (scattered into place after the first stage) equals the full one on the padded
+// input.
+TEST(Fft, PaddedForwardEqualsForwardOfThePaddedInput) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> g(0.0, 1.0);
+  for (std::size_t n : {2u, 4u, 8u, 16u, 64u, 512u, 4096u}) {
+    const analysis::Fft fft(n);
+    for (std::size_t T : {std::size_t{1}, n / 2 - (n > 2 ? 1 : 0), n / 2}) {
+      for (bool with_imag : {true, false}) {
+        std::vector<double> xr(T), xi(T), re(n, 0.0), im(n, 0.0), pr(n), pi(n);
+        for (std::size_t t = 0; t < T; ++t) {
+          xr[t] = g(rng), xi[t] = with_imag ? g(rng) : 0.0;
+          re[t] = xr[t], im[t] = xi[t];
+        }
+        fft.forward(re.data(), im.data());
+        fft.forward_padded(xr.data(), with_imag ? xi.data() : nullptr, T, pr.data(), pi.data());
+        double err = 0.0, scale = 0.0;
+        for (std::size_t k = 0; k < n; ++k) {
+          err = std::max(err, std::hypot(pr[k] - re[k], pi[k] - im[k]));
+          scale = std::max(scale, std::hypot(re[k], im[k]));
+        }
+        EXPECT_LE(err, 1e-14 * scale) << "n=" << n << " T=" << T;
+      }
+    }
+    std::vector<double> x(n / 2 + 1, 1.0), out(n);
+    EXPECT_THROW(fft.forward_padded(x.data(), nullptr, n / 2 + 1, out.data(), out.data()),
+                 analysis::AnalysisError);
+  }
+}
+
 TEST(Msd, FftEqualsDirectSumForAnyLength) {
   // Sums over 1, 2 and 5 atoms (odd counts leave one atom's FFT unshared), added to one sum or split over two
   // merged ones, projected on a unit vector and in total, against the direct sum of each atom's projection.
@@ -222,9 +252,9 @@ TEST(Msd, ImageAndDisplacementUnwrappingAgree) {
   EXPECT_THROW(analysis::compute_msd(without, img), analysis::AnalysisError);
 }
 
-// One frame per chunk, chunks of a few atoms (each rank's row range then crosses chunks) and a source in memory:
-// every unwrapping mode, drift removal, several reading passes, a frame stride and the blocks give the same
-// numbers.
+// One frame per chunk, chunks of a few atoms (each rank's row range then crosses chunks) and a source in
+// memory: every unwrapping mode, drift removal, several reading passes, a frame stride and the blocks give
+// the same numbers.
 TEST(Msd, ChunkedLayoutsAndMemoryGiveTheSameResults) {
   auto frames = random_walk(40, 150, 0.4, 0.01, 5, Vec3(0.002, -0.001, 0.0));
   std::vector<std::string> species;
@@ -258,7 +288,8 @@ TEST(Msd, ChunkedLayoutsAndMemoryGiveTheSameResults) {
       auto same = [](const std::vector<double>& x, const std::vector<double>& y) {
         if (x.size() != y.size()) return false;
         double top = 0.0, diff = 0.0;
-        for (std::size_t k = 0; k < x.size(); ++k) top = std::max(top, std::abs(x[k])), diff = std::max(diff, std::abs(x[k] - y[k]));
+        for (std::size_t k = 0; k < x.size(); ++k)
+          top = std::max(top, std::abs(x[k])), diff = std::max(diff, std::abs(x[k] - y[k]));
         return diff <= 1e-12 * top;
       };
       for (std::size_t s = 0; s < 2; ++s) {
