@@ -3,7 +3,7 @@
 same file, same run. Prints wall and CPU seconds and the ratios; checks that the results agree.
 
   bench_analysis.py --e3md build/driver/e3md --maker build/benchmarks/analysis/bench_make_trajectory \
-      [--atoms 10000] [--frames 2000] [--mda-frames N] [--threads 2] [--ranks 2] [--workdir /tmp]
+      [--atoms 10000] [--frames 2000] [--mda-frames N] [--threads 2] [--ranks 2] [--workdir /tmp] [--repeat 5]
 
 MDAnalysis is run on the first --mda-frames frames of the RDF (default: all) when the full size is too slow
 for it, ratios are then per frame; its MSD runs on all frames unless --mda-msd-frames says otherwise.
@@ -14,7 +14,8 @@ EinsteinMSD assumes, so the MSD row runs e3md with --unwrap none (the same work)
 e3md runs twice per analysis: one process with --threads OpenMP threads, and (with --ranks > 1) under
 `mpirun -np <ranks>` with one thread per rank, the frames shared among the ranks.
 
-Times: "e3md wall/cpu" are of the whole e3md process (MPI start-up included, ~0.4 s wall here); "e3md an."
+Each e3md configuration runs --repeat times and the median run is reported (the MDAnalysis process of the whole-
+process comparison: the median of three). Times: "e3md wall/cpu" are of the whole e3md process (MPI start-up included, ~0.4 s wall here); "e3md an."
 is the wall time e3md itself reports from opening the file to the CSV written. MDAnalysis times are of
 .run() on a Universe opened beforehand, so "an. x" compares like with like.
 """
@@ -37,17 +38,24 @@ def cpu_children():
     return r.ru_utime + r.ru_stime
 
 
+REPEAT = 1
+
+
 def run_e3md(cmd, threads, ranks=1):
+    """Runs cmd REPEAT times; returns the run of median analysis time as (wall, cpu, analysis seconds)."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     if ranks > 1:
         cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(ranks)] + cmd
-    c0, t0 = cpu_children(), time.perf_counter()
-    out = subprocess.run(cmd, check=True, env=env, stdout=subprocess.PIPE, text=True).stdout
-    wall, cpu = time.perf_counter() - t0, cpu_children() - c0
-    m = re.search(r" in ([0-9.]+) s", out)
-    if not m:
-        sys.exit(f"bench_analysis: no ' in <seconds> s' in the output of {' '.join(cmd)}:\n{out}")
-    return wall, cpu, float(m.group(1))
+    runs = []
+    for _ in range(REPEAT):
+        c0, t0 = cpu_children(), time.perf_counter()
+        out = subprocess.run(cmd, check=True, env=env, stdout=subprocess.PIPE, text=True).stdout
+        wall, cpu = time.perf_counter() - t0, cpu_children() - c0
+        m = re.search(r" in ([0-9.]+) s", out)
+        if not m:
+            sys.exit(f"bench_analysis: no ' in <seconds> s' in the output of {' '.join(cmd)}:\n{out}")
+        runs.append((wall, cpu, float(m.group(1))))
+    return sorted(runs, key=lambda r: r[2])[len(runs) // 2]
 
 
 def read_csv(path):
@@ -68,7 +76,11 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--ranks", type=int, default=2, help="MPI ranks of the second e3md run (1: none)")
     p.add_argument("--workdir", default="/tmp")
+    p.add_argument("--repeat", type=int, default=5,
+                   help="e3md runs per configuration; the median (by analysis time) is reported")
     a = p.parse_args()
+    global REPEAT
+    REPEAT = max(1, a.repeat)
     traj = os.path.join(a.workdir, f"bench_analysis_{a.atoms}_{a.frames}.h5md")
     if not os.path.exists(traj):
         subprocess.run([a.maker, traj, str(a.atoms), str(a.frames)], check=True)
@@ -122,9 +134,12 @@ def main():
               "from MDAnalysis.analysis.msd import EinsteinMSD; "
               f"u = mda.Universe.empty({a.atoms}, trajectory=True); u.load_new('{traj}', format='H5MD'); "
               f"EinsteinMSD(u.atoms[np.arange(0, {a.atoms}, 5)], msd_type='xyz', fft=True).run(stop={nm})")
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", script], check=True)
-    w_proc = time.perf_counter() - t0
+    procs = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", script], check=True)
+        procs.append(time.perf_counter() - t0)
+    w_proc = sorted(procs)[1]
     for name, r, t, w_e, c_e, an_e in e3:
         if name == "MSD":
             print(f"MSD whole processes, e3md {r}x{t}: {w_e:.3f} s, MDAnalysis (python, import, open, run on {nm} "
