@@ -1,7 +1,8 @@
 // Brick decomposition and six-swap ghost exchange (the scheme of docs/architecture.md, "Domain
-// decomposition"). Swap lists recorded by borders() are replayed by every forward/reverse call, so the
-// ghost layout of one neighbor-list lifetime is fixed and per-layer feature exchange costs one
-// MPI_Sendrecv per swap with no allocation once the buffers have grown.
+// decomposition"): grid, migration, ghost lists and ghost positions. Swap lists recorded by borders() are
+// replayed by every forward/reverse call (halo_features.cpp), so the ghost layout of one neighbor-list
+// lifetime is fixed and per-layer feature exchange costs one message pair per swap with no allocation once
+// the buffers have grown.
 #include "engine/halo_exchange.hpp"
 
 #include <algorithm>
@@ -12,85 +13,11 @@
 #include <string>
 
 #include "engine/decomposition.hpp"
+#include "engine/halo_exchange_impl.hpp"
 
 namespace e3md {
 
-namespace {
-
-// One ghost as it travels in borders(): the owner's position and the accumulated lattice translation,
-// so that the receiver forms x = x_owner + box.shift(shift) exactly as the header promises.
-struct GhostRecord {
-  std::int64_t id;
-  std::int32_t type;
-  std::int32_t shift[3];
-  double x_owner[3];
-};
-
-// One owned atom leaving its rank in exchange().
-struct MigrantRecord {
-  std::int64_t id;
-  std::int32_t type;
-  std::int32_t image[3];
-  double x[3];
-  double v[3];
-  double f[3];  // kept so that an integrator may migrate between its two half-steps
-};
-
-template <typename Real>
-MPI_Datatype mpi_type();
-template <>
-MPI_Datatype mpi_type<double>() {
-  return MPI_DOUBLE;
-}
-template <>
-MPI_Datatype mpi_type<float>() {
-  return MPI_FLOAT;
-}
-
-// Tags keep borders, forward and reverse messages apart if a caller interleaves them.
-constexpr int kTagCount = 301;
-constexpr int kTagGhost = 302;
-constexpr int kTagForward = 303;
-constexpr int kTagReverse = 304;
-
-// Largest number of swaps per direction; beyond this the cutoff spans so many cells that the ghost
-// count, not the communication, is the problem.
-constexpr int kMaxNeed = 64;
-
-}  // namespace
-
-// One of the recorded swaps: atoms in sendlist go to sendproc (shifted by `shift`); nrecv ghosts come
-// from recvproc and are stored at [first_recv, first_recv + nrecv).
-struct Swap {
-  int dim = 0;
-  int dir = 0;  // 0: towards the lower neighbour (−), 1: towards the upper neighbour (+)
-  int sendproc = MPI_PROC_NULL;
-  int recvproc = MPI_PROC_NULL;
-  Vec3i shift = Vec3i::Zero();
-  std::vector<int> sendlist;
-  int first_recv = 0;
-  int nrecv = 0;
-};
-
-struct HaloExchange::Impl {
-  std::array<std::array<int, 2>, 3> neighbor{};  // [dim][0] lower, [dim][1] upper rank
-  std::vector<Swap> swaps;                       // storage reused between borders() calls
-  int nswap = 0;
-  bool ghosts_valid = false;  // borders() ran since the last exchange()
-  int nlocal_built = 0;
-  int nghost_built = 0;
-  std::vector<Vec3> x_owner;  // owner position of each ghost, indexed by ghost index − nlocal
-  std::vector<GhostRecord> gsend, grecv;
-  std::vector<MigrantRecord> msend, mrecv;
-  std::vector<int> mdest, scount, rcount, sdispl, rdispl, keep;
-  std::vector<double> dsend, drecv;
-  std::vector<float> fsend, frecv;
-
-  std::vector<double>& send_buffer(double*) { return dsend; }
-  std::vector<float>& send_buffer(float*) { return fsend; }
-  std::vector<double>& recv_buffer(double*) { return drecv; }
-  std::vector<float>& recv_buffer(float*) { return frecv; }
-};
+using namespace halo_detail;
 
 HaloExchange::HaloExchange(MPI_Comm comm, const Box& box, std::array<int, 3> grid)
     : impl_(new Impl), box_(box) {
@@ -172,6 +99,10 @@ void HaloExchange::distribute(const std::vector<AtomId>& ids, const std::vector<
 }
 
 void HaloExchange::exchange(Atoms& atoms) {
+  if (impl_->inflight != 0) {
+    throw std::logic_error(
+        "HaloExchange: exchange()/borders() while a field exchange is in flight; finish it first");
+  }
   Impl& m = *impl_;
   atoms.clear_ghosts();
   m.ghosts_valid = false;
@@ -285,6 +216,10 @@ void HaloExchange::exchange(Atoms& atoms) {
 }
 
 void HaloExchange::borders(Atoms& atoms) {
+  if (impl_->inflight != 0) {
+    throw std::logic_error(
+        "HaloExchange: exchange()/borders() while a field exchange is in flight; finish it first");
+  }
   if (!(ghost_cutoff_ >= 0.0) || !std::isfinite(ghost_cutoff_)) {
     throw std::runtime_error("HaloExchange::borders: ghost cutoff " + std::to_string(ghost_cutoff_) +
                              " Å is not a finite non-negative length; set it with set_ghost_cutoff()");
@@ -334,6 +269,7 @@ void HaloExchange::borders(Atoms& atoms) {
           }
         }
         const int nsend = static_cast<int>(sw.sendlist.size());
+        sw.max_send = sw.sendlist.empty() ? -1 : *std::max_element(sw.sendlist.begin(), sw.sendlist.end());
         m.gsend.resize(static_cast<std::size_t>(nsend));
         for (int q = 0; q < nsend; ++q) {
           const auto i = static_cast<std::size_t>(sw.sendlist[static_cast<std::size_t>(q)]);
@@ -389,18 +325,6 @@ void HaloExchange::borders(Atoms& atoms) {
   m.nghost_built = atoms.nghost;
 }
 
-namespace {
-// Adds the wall time of its scope to a counter.
-struct ScopeTimer {
-  explicit ScopeTimer(double& total) : total_(total), t0_(MPI_Wtime()) {}
-  ~ScopeTimer() { total_ += MPI_Wtime() - t0_; }
-  ScopeTimer(const ScopeTimer&) = delete;
-  ScopeTimer& operator=(const ScopeTimer&) = delete;
-  double& total_;
-  double t0_;
-};
-}  // namespace
-
 void HaloExchange::forward_positions(Atoms& atoms) {
   ScopeTimer timer(halo_seconds_);
   Impl& m = *impl_;
@@ -423,8 +347,8 @@ void HaloExchange::forward_positions(Atoms& atoms) {
     const double* in = m.dsend.data();
     if (sw.sendproc != rank_) {
       m.drecv.resize(std::max(m.drecv.size(), static_cast<std::size_t>(3 * sw.nrecv)));
-      MPI_Sendrecv(m.dsend.data(), 3 * nsend, MPI_DOUBLE, sw.sendproc, kTagForward, m.drecv.data(),
-                   3 * sw.nrecv, MPI_DOUBLE, sw.recvproc, kTagForward, cart_, MPI_STATUS_IGNORE);
+      MPI_Sendrecv(m.dsend.data(), 3 * nsend, MPI_DOUBLE, sw.sendproc, kTagForward + w, m.drecv.data(),
+                   3 * sw.nrecv, MPI_DOUBLE, sw.recvproc, kTagForward + w, cart_, MPI_STATUS_IGNORE);
       in = m.drecv.data();
     }
     for (int q = 0; q < sw.nrecv; ++q) {
@@ -435,78 +359,6 @@ void HaloExchange::forward_positions(Atoms& atoms) {
     }
   }
 }
-
-template <typename Real>
-void HaloExchange::forward_impl(Real* data, int width) {
-  ScopeTimer timer(halo_seconds_);
-  Impl& m = *impl_;
-  if (!m.ghosts_valid) {
-    throw std::runtime_error("HaloExchange::forward: no ghost lists; call borders() after exchange()");
-  }
-  const auto uw = static_cast<std::size_t>(width);
-  std::vector<Real>& sbuf = m.send_buffer(data);
-  for (int w = 0; w < m.nswap; ++w) {
-    const Swap& sw = m.swaps[static_cast<std::size_t>(w)];
-    const std::size_t nsend = sw.sendlist.size();
-    if (sbuf.size() < nsend * uw) sbuf.resize(nsend * uw);
-    for (std::size_t q = 0; q < nsend; ++q) {
-      const Real* src = data + static_cast<std::size_t>(sw.sendlist[q]) * uw;
-      std::copy(src, src + uw, sbuf.data() + q * uw);
-    }
-    Real* dst = data + static_cast<std::size_t>(sw.first_recv) * uw;
-    if (sw.sendproc == rank_) {
-      std::copy(sbuf.data(), sbuf.data() + nsend * uw, dst);
-      continue;
-    }
-    MPI_Sendrecv(sbuf.data(), static_cast<int>(nsend * uw), mpi_type<Real>(), sw.sendproc, kTagForward, dst,
-                 sw.nrecv * width, mpi_type<Real>(), sw.recvproc, kTagForward, cart_, MPI_STATUS_IGNORE);
-    if (sw.sendproc != MPI_PROC_NULL) bytes_sent_ += nsend * uw * sizeof(Real);
-  }
-}
-
-template <typename Real>
-void HaloExchange::reverse_impl(Real* data, int width) {
-  ScopeTimer timer(halo_seconds_);
-  Impl& m = *impl_;
-  if (!m.ghosts_valid) {
-    throw std::runtime_error("HaloExchange::reverse: no ghost lists; call borders() after exchange()");
-  }
-  const auto uw = static_cast<std::size_t>(width);
-  const auto nlocal = static_cast<std::size_t>(m.nlocal_built);
-  // Ghosts that were forwarded on (edges, corners, multi-hop shells) relay the sums of their own
-  // copies. The relaying happens in a scratch copy of the ghost block so that the caller's ghost
-  // entries stay as they were, as the header promises.
-  std::vector<Real>& acc = m.send_buffer(data);
-  std::vector<Real>& rbuf = m.recv_buffer(data);
-  const std::size_t nghost_values = static_cast<std::size_t>(m.nghost_built) * uw;
-  if (acc.size() < nghost_values) acc.resize(nghost_values);
-  std::copy(data + nlocal * uw, data + nlocal * uw + nghost_values, acc.data());
-  for (int w = m.nswap - 1; w >= 0; --w) {
-    const Swap& sw = m.swaps[static_cast<std::size_t>(w)];
-    const std::size_t nsend = sw.sendlist.size();
-    const Real* in = acc.data() + (static_cast<std::size_t>(sw.first_recv) - nlocal) * uw;
-    if (sw.sendproc != rank_) {
-      if (rbuf.size() < nsend * uw) rbuf.resize(nsend * uw);
-      MPI_Sendrecv(in, sw.nrecv * width, mpi_type<Real>(), sw.recvproc, kTagReverse, rbuf.data(),
-                   static_cast<int>(nsend * uw), mpi_type<Real>(), sw.sendproc, kTagReverse, cart_,
-                   MPI_STATUS_IGNORE);
-      if (sw.recvproc != MPI_PROC_NULL) bytes_sent_ += static_cast<std::size_t>(sw.nrecv) * uw * sizeof(Real);
-      in = rbuf.data();
-    }
-    // A self-swap reads its own ghost block, which lies after every atom it adds into: no aliasing.
-    for (std::size_t q = 0; q < nsend; ++q) {
-      const auto i = static_cast<std::size_t>(sw.sendlist[q]);
-      Real* dst = i < nlocal ? data + i * uw : acc.data() + (i - nlocal) * uw;
-      const Real* src = in + q * uw;
-      for (std::size_t c = 0; c < uw; ++c) dst[c] += src[c];
-    }
-  }
-}
-
-void HaloExchange::forward(double* data, int width) { forward_impl(data, width); }
-void HaloExchange::forward(float* data, int width) { forward_impl(data, width); }
-void HaloExchange::reverse(double* data, int width) { reverse_impl(data, width); }
-void HaloExchange::reverse(float* data, int width) { reverse_impl(data, width); }
 
 double HaloExchange::allreduce_sum(double value) const {
   double out = 0.0;

@@ -12,6 +12,9 @@
 //   forward_positions(): refresh ghost x from owners (x_owner + box.shift(ghost_shift))
 //   forward(): copy any per-atom field (width values per atom) from owners to ghosts
 //   reverse(): sum any per-atom field from ghosts back into owners (ghost entries are left unchanged)
+//   forward_start()/forward_finish(), reverse_start()/reverse_finish(): the same in two halves, the messages
+//   in
+//     flight in between (halo_features.cpp says which swaps can go early), progress() lets them move
 #pragma once
 
 #include <mpi.h>
@@ -62,6 +65,21 @@ class HaloExchange {
   void reverse(double* data, int width);
   void reverse(float* data, int width);
   void reverse_forces(Atoms& atoms) { reverse(atoms.f.data()->data(), 3); }
+  // The non-blocking halves; finish takes the same array and width, and no other exchange may start in between.
+  // Between forward_start and forward_finish the caller may read the owned rows of `data` but write none of it
+  // (the finish may still pack owned rows; ghost rows are arriving). Between reverse_start and reverse_finish it
+  // may add into owned rows (the finish adds the ghosts' sums on top) but must leave the ghost rows alone.
+  // forward() = forward_start() + forward_finish(), reverse() likewise.
+  void forward_start(double* data, int width);
+  void forward_start(float* data, int width);
+  void forward_finish(double* data, int width);
+  void forward_finish(float* data, int width);
+  void reverse_start(double* data, int width);
+  void reverse_start(float* data, int width);
+  void reverse_finish(double* data, int width);
+  void reverse_finish(float* data, int width);
+  // Lets MPI move the messages of a started exchange (MPI_Testall); call it now and then while computing.
+  void progress();
 
   // Sum over ranks.
   double allreduce_sum(double value) const;
@@ -81,13 +99,18 @@ class HaloExchange {
   int swap_send_count(int swap) const;
   int swap_recv_count(int swap) const;
 
+  struct Impl;  // engine/halo_exchange_impl.hpp
+
  private:
   template <typename Real>
-  void forward_impl(Real* data, int width);
+  void forward_start_impl(Real* data, int width);
   template <typename Real>
-  void reverse_impl(Real* data, int width);
+  void forward_finish_impl(Real* data, int width);
+  template <typename Real>
+  void reverse_start_impl(Real* data, int width);
+  template <typename Real>
+  void reverse_finish_impl(Real* data, int width);
 
-  struct Impl;
   Impl* impl_ = nullptr;
   MPI_Comm cart_ = MPI_COMM_NULL;
   int rank_ = 0;
