@@ -90,6 +90,11 @@ class NequipNetwork {
   k::ConvWorkspace<Real> ws_;         // shared by the layers (rebuilt by every convolution call)
   std::vector<std::vector<Real>> h_;  // h_[l]: features entering layer l, owned rows (all rows for l = 0)
   std::vector<Real> onehot_, A_, hid_, eraw_, ghid_, gh_, gprev_, tmp_, gz_, gA_, gx_, sc_, gr_;
+  std::vector<int> interior_, boundary_;  // owned centres without / with a ghost neighbour
+  std::vector<char> boundary_mark_;
+  // Atoms per piece of the work done while a halo exchange is in flight; MPI is given a chance to move the
+  // messages between pieces.
+  static constexpr long kOverlapChunk = 256;
 };
 
 template <class Real>
@@ -150,6 +155,13 @@ template <class Real>
 const Real* NequipNetwork<Real>::forward(const std::vector<int>& types, int nl, HaloExchange& halo) {
   const int na = static_cast<int>(types.size()), T = num_types_;
   const k::EdgeList<Real> E = edges();
+  // Centres with a ghost neighbour wait for the halo; the others need owned rows only.
+  boundary_mark_.assign(un(nl), 0);
+  for (std::size_t e = 0; e < neighbor.size(); ++e)
+    if (neighbor[e] >= nl) boundary_mark_[un(center[e])] = 1;
+  interior_.clear();
+  boundary_.clear();
+  for (int i = 0; i < nl; ++i) (boundary_mark_[un(i)] ? boundary_ : interior_).push_back(i);
   // Initial features depend only on the type: computed for ghosts too, no communication.
   fit(onehot_, un(na) * un(T));
   std::fill(onehot_.begin(), onehot_.begin() + static_cast<long>(un(na) * un(T)), Real(0));
@@ -166,17 +178,31 @@ const Real* NequipNetwork<Real>::forward(const std::vector<int>& types, int nl, 
     fit(h_[l + 1], un(nl) * un(P.dim_out));
     // linear_1 is per atom: computed for owned rows and copied to the ghosts, which the convolution reads
     // (layer 0's input is a per-type constant, known for ghosts too).
+    if (P.use_sc) fit(sc_, un(nl) * un(P.dim_z));
     if (l == 0) {
       k::linear_forward_cpu(P.lin1.view(), na, h_[0].data(), nullptr, P.x.data());
+      k::conv_forward_cpu(P.conv.view(), E, nl, na, P.x.data(), A_.data(), ws_);
+      if (P.use_sc) k::linear_forward_cpu(P.sc.view(), nl, h_[l].data(), types.data(), sc_.data());
     } else {
+      // The ghosts' rows of x are in flight while the self-connection and the centres whose neighbours are
+      // all owned are computed; the centres with ghost neighbours follow once they have arrived.
       k::linear_forward_cpu(P.lin1.view(), nl, h_[l].data(), nullptr, P.x.data());
-      halo.forward(P.x.data(), P.dim_in);
+      halo.forward_start(P.x.data(), P.dim_in);
+      if (P.use_sc) k::linear_forward_cpu(P.sc.view(), nl, h_[l].data(), types.data(), sc_.data());
+      k::conv_forward_prepare(P.conv.view(), E, nl, na, ws_);
+      k::conv_forward_nodes(P.conv.view(), P.x.data(), 0, nl, ws_);
+      for (long c0 = 0; c0 < static_cast<long>(interior_.size()); c0 += kOverlapChunk) {
+        const long n = std::min<long>(kOverlapChunk, static_cast<long>(interior_.size()) - c0);
+        k::conv_forward_centres(P.conv.view(), E, interior_.data() + c0, n, A_.data(), ws_);
+        halo.progress();
+      }
+      halo.forward_finish(P.x.data(), P.dim_in);
+      k::conv_forward_nodes(P.conv.view(), P.x.data(), nl, na, ws_);
+      k::conv_forward_centres(P.conv.view(), E, boundary_.data(), static_cast<long>(boundary_.size()),
+                              A_.data(), ws_);
     }
-    k::conv_forward_cpu(P.conv.view(), E, nl, na, P.x.data(), A_.data(), ws_);
     k::linear_forward_cpu(P.lin2.view(), nl, A_.data(), nullptr, P.z.data());
     if (P.use_sc) {
-      fit(sc_, un(nl) * un(P.dim_z));
-      k::linear_forward_cpu(P.sc.view(), nl, h_[l].data(), types.data(), sc_.data());
       for (std::size_t q = 0; q < un(nl) * un(P.dim_z); ++q) P.z[q] += sc_[q];
     }
     k::gate_forward_cpu(P.gate.view(), nl, P.z.data(), h_[l + 1].data());
@@ -218,9 +244,20 @@ const Real* NequipNetwork<Real>::backward(const std::vector<int>& types, int nl,
       k::linear_backward_cpu(P.sc.view(), nl, gz_.data(), types.data(), tmp_.data());
       for (std::size_t q = 0; q < lin; ++q) gprev_[q] += tmp_[q];
     }
-    k::conv_backward_cpu(P.conv.view(), E, nl, na, P.x.data(), gA_.data(), gx_.data(), gr_.data(), ws_);
-    if (l == 0) break;  // h[0] is a per-type constant: no gradient needed
-    halo.reverse(gx_.data(), P.dim_in);
+    if (l == 0) {  // h[0] is a per-type constant: no gradient needed beyond the edges
+      k::conv_backward_cpu(P.conv.view(), E, nl, na, P.x.data(), gA_.data(), gx_.data(), gr_.data(), ws_);
+      break;
+    }
+    // The ghosts' rows of dE/dx first; their sums travel to the owners while the owned rows are computed.
+    k::conv_backward_prepare(P.conv.view(), E, nl, na, P.x.data(), gA_.data(), ws_);
+    k::conv_backward_nodes(P.conv.view(), E, nl, na, gx_.data(), gr_.data(), ws_);
+    halo.reverse_start(gx_.data(), P.dim_in);
+    for (long j0 = 0; j0 < nl; j0 += kOverlapChunk) {
+      k::conv_backward_nodes(P.conv.view(), E, j0, std::min<long>(nl, j0 + kOverlapChunk), gx_.data(),
+                             gr_.data(), ws_);
+      halo.progress();
+    }
+    halo.reverse_finish(gx_.data(), P.dim_in);
     k::linear_backward_cpu(P.lin1.view(), nl, gx_.data(), nullptr, tmp_.data());
     for (std::size_t q = 0; q < lin; ++q) gprev_[q] += tmp_[q];
     gh_.swap(gprev_);

@@ -142,23 +142,36 @@ void batch_edge_inputs(const ConvView<Real>& C, const BatchLayout& L, const Edge
 }  // namespace
 
 template <class Real>
-void conv_forward_cpu(const ConvView<Real>& C, const EdgeList<Real>& edges, long num_centers, long num_nodes,
-                      const Real* x, Real* A, ConvWorkspace<Real>& ws) {
+void conv_forward_prepare(const ConvView<Real>& C, const EdgeList<Real>& edges, long num_centers,
+                          long num_nodes, ConvWorkspace<Real>& ws) {
   check_neighbors(edges, num_nodes);
   ws.groups.build(num_centers, edges.num_edges, edges.center);
   prepare_scratch(C, ws);
+  ws.xT.resize(static_cast<std::size_t>(num_nodes * C.tp.dim_in1));
+}
+
+template <class Real>
+void conv_forward_nodes(const ConvView<Real>& C, const Real* x, long first, long last,
+                        ConvWorkspace<Real>& ws) {
+  const int din = C.tp.dim_in1;
+  Real* xT = ws.xT.data();
+#pragma omp parallel for schedule(static)
+  for (long j = first; j < last; ++j)
+    to_channel_last(C.in_blocks, C.num_in_blocks, x + j * din, xT + j * din);
+}
+
+template <class Real>
+void conv_forward_centres(const ConvView<Real>& C, const EdgeList<Real>& edges, const int* centres,
+                          long count, Real* A, ConvWorkspace<Real>& ws) {
   const BatchLayout L(C);
   const int din = C.tp.dim_in1, dout = C.tp.dim_out, sh = sh_dim(C.lmax), wn = C.tp.weight_numel;
-  ws.xT.resize(static_cast<std::size_t>(num_nodes * din));
-  Real* xT = ws.xT.data();
+  const Real* xT = ws.xT.data();
 #pragma omp parallel
   {
     Real* s = ws.scratch[static_cast<std::size_t>(omp_get_thread_num())].data();
-#pragma omp for schedule(static)
-    for (long j = 0; j < num_nodes; ++j)
-      to_channel_last(C.in_blocks, C.num_in_blocks, x + j * din, xT + j * din);
 #pragma omp for schedule(dynamic, 8)
-    for (long i = 0; i < num_centers; ++i) {
+    for (long c = 0; c < count; ++c) {
+      const long i = centres ? centres[c] : c;
       Real* AiT = s + L.acc;
       for (int q = 0; q < dout; ++q) AiT[q] = Real(0);
       const long end = ws.groups.start[static_cast<std::size_t>(i + 1)];
@@ -179,8 +192,16 @@ void conv_forward_cpu(const ConvView<Real>& C, const EdgeList<Real>& edges, long
 }
 
 template <class Real>
-void conv_backward_cpu(const ConvView<Real>& C, const EdgeList<Real>& edges, long num_centers, long num_nodes,
-                       const Real* x, const Real* gA, Real* gx, Real* gr, ConvWorkspace<Real>& ws) {
+void conv_forward_cpu(const ConvView<Real>& C, const EdgeList<Real>& edges, long num_centers, long num_nodes,
+                      const Real* x, Real* A, ConvWorkspace<Real>& ws) {
+  conv_forward_prepare(C, edges, num_centers, num_nodes, ws);
+  conv_forward_nodes(C, x, 0, num_nodes, ws);
+  conv_forward_centres(C, edges, static_cast<const int*>(nullptr), num_centers, A, ws);
+}
+
+template <class Real>
+void conv_backward_prepare(const ConvView<Real>& C, const EdgeList<Real>& edges, long num_centers,
+                           long num_nodes, const Real* x, const Real* gA, ConvWorkspace<Real>& ws) {
   for (long e = 0; e < edges.num_edges; ++e) {
     if (edges.center[e] < 0 || edges.center[e] >= num_centers) {
       throw std::out_of_range("edge " + std::to_string(e) + " has centre " + std::to_string(edges.center[e]) +
@@ -189,23 +210,33 @@ void conv_backward_cpu(const ConvView<Real>& C, const EdgeList<Real>& edges, lon
   }
   ws.groups.build(num_nodes, edges.num_edges, edges.neighbor);
   prepare_scratch(C, ws);
-  const BatchLayout L(C);
-  const int din = C.tp.dim_in1, dout = C.tp.dim_out, sh = sh_dim(C.lmax), nb = C.radial.num_basis,
-            wn = C.tp.weight_numel;
+  const int din = C.tp.dim_in1, dout = C.tp.dim_out;
   ws.xT.resize(static_cast<std::size_t>(num_nodes * din));
   ws.gT.resize(static_cast<std::size_t>(num_centers * dout));
   Real *xT = ws.xT.data(), *gAT = ws.gT.data();
 #pragma omp parallel
   {
-    Real* s = ws.scratch[static_cast<std::size_t>(omp_get_thread_num())].data();
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
     for (long j = 0; j < num_nodes; ++j)
       to_channel_last(C.in_blocks, C.num_in_blocks, x + j * din, xT + j * din);
 #pragma omp for schedule(static)
     for (long i = 0; i < num_centers; ++i)
       to_channel_last(C.out_blocks, C.num_out_blocks, gA + i * dout, gAT + i * dout);
+  }
+}
+
+template <class Real>
+void conv_backward_nodes(const ConvView<Real>& C, const EdgeList<Real>& edges, long first, long last,
+                         Real* gx, Real* gr, ConvWorkspace<Real>& ws) {
+  const BatchLayout L(C);
+  const int din = C.tp.dim_in1, dout = C.tp.dim_out, sh = sh_dim(C.lmax), nb = C.radial.num_basis,
+            wn = C.tp.weight_numel;
+  const Real *xT = ws.xT.data(), *gAT = ws.gT.data();
+#pragma omp parallel
+  {
+    Real* s = ws.scratch[static_cast<std::size_t>(omp_get_thread_num())].data();
 #pragma omp for schedule(dynamic, 8)
-    for (long j = 0; j < num_nodes; ++j) {
+    for (long j = first; j < last; ++j) {
       Real* gxT = s + L.acc;
       for (int q = 0; q < din; ++q) gxT[q] = Real(0);
       const long end = ws.groups.start[static_cast<std::size_t>(j + 1)];
@@ -240,6 +271,28 @@ void conv_backward_cpu(const ConvView<Real>& C, const EdgeList<Real>& edges, lon
     }
   }
 }
+
+template <class Real>
+void conv_backward_cpu(const ConvView<Real>& C, const EdgeList<Real>& edges, long num_centers, long num_nodes,
+                       const Real* x, const Real* gA, Real* gx, Real* gr, ConvWorkspace<Real>& ws) {
+  conv_backward_prepare(C, edges, num_centers, num_nodes, x, gA, ws);
+  conv_backward_nodes(C, edges, 0, num_nodes, gx, gr, ws);
+}
+
+#define E3MD_CONV_PARTS(Real)                                                                              \
+  template void conv_forward_prepare<Real>(const ConvView<Real>&, const EdgeList<Real>&, long, long,       \
+                                           ConvWorkspace<Real>&);                                          \
+  template void conv_forward_nodes<Real>(const ConvView<Real>&, const Real*, long, long,                   \
+                                         ConvWorkspace<Real>&);                                            \
+  template void conv_forward_centres<Real>(const ConvView<Real>&, const EdgeList<Real>&, const int*, long, \
+                                           Real*, ConvWorkspace<Real>&);                                   \
+  template void conv_backward_prepare<Real>(const ConvView<Real>&, const EdgeList<Real>&, long, long,      \
+                                            const Real*, const Real*, ConvWorkspace<Real>&);               \
+  template void conv_backward_nodes<Real>(const ConvView<Real>&, const EdgeList<Real>&, long, long, Real*, \
+                                          Real*, ConvWorkspace<Real>&);
+E3MD_CONV_PARTS(double)
+E3MD_CONV_PARTS(float)
+#undef E3MD_CONV_PARTS
 
 template class Convolution<double>;
 template class Convolution<float>;

@@ -182,4 +182,28 @@ template <class Real>
 void conv_backward_cpu(const ConvView<Real>& C, const EdgeList<Real>& edges, long num_centers, long num_nodes,
                        const Real* x, const Real* gA, Real* gx, Real* gr, ConvWorkspace<Real>& ws);
 
+// The two passes in parts, for a caller that works on owned atoms while the ghosts' features or gradients are
+// exchanged (the distributed NequIP potential). conv_forward_cpu = prepare + nodes [0, num_nodes) + all
+// centres; conv_backward_cpu = prepare + nodes [0, num_nodes). The workspace carries the state between the
+// parts.
+template <class Real>
+void conv_forward_prepare(const ConvView<Real>& C, const EdgeList<Real>& edges, long num_centers,
+                          long num_nodes, ConvWorkspace<Real>& ws);
+// Takes in the feature rows [first, last) of x; a centre's neighbours must all be taken in before it is
+// computed.
+template <class Real>
+void conv_forward_nodes(const ConvView<Real>& C, const Real* x, long first, long last,
+                        ConvWorkspace<Real>& ws);
+// A rows of the `count` centres listed in `centres` (null: centres 0 .. count − 1), overwritten.
+template <class Real>
+void conv_forward_centres(const ConvView<Real>& C, const EdgeList<Real>& edges, const int* centres,
+                          long count, Real* A, ConvWorkspace<Real>& ws);
+template <class Real>
+void conv_backward_prepare(const ConvView<Real>& C, const EdgeList<Real>& edges, long num_centers,
+                           long num_nodes, const Real* x, const Real* gA, ConvWorkspace<Real>& ws);
+// gx rows [first, last) += dE/dx, and gr += dE/dr_e of the edges whose neighbour lies in that range.
+template <class Real>
+void conv_backward_nodes(const ConvView<Real>& C, const EdgeList<Real>& edges, long first, long last,
+                         Real* gx, Real* gr, ConvWorkspace<Real>& ws);
+
 }  // namespace e3md::kernels
