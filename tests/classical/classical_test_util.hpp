@@ -2,7 +2,11 @@
 // running that script, and gathering per-atom vectors by atom id.
 #pragma once
 
+#include <fcntl.h>
 #include <mpi.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -16,13 +20,24 @@
 namespace e3md::test {
 
 // Runs lammps_reference.py for `kase` once per build tree; returns the directory with its outputs.
+// Test binaries that need the same case may run at once (ctest -j): the first to take the case's lock writes it,
+// the others wait and then find it done.
 inline std::string lammps_reference(const std::string& kase) {
   const std::string dir = std::string(E3MD_CLASSICAL_WORK) + "/" + kase;
   const std::string stamp = dir + "/done";
   if (std::ifstream(stamp).good()) return dir;
-  const std::string cmd = std::string(E3MD_PYTHON) + " " + E3MD_SOURCE_DIR + "/tests/classical/lammps_reference.py " +
-                          dir + " " + kase + " && touch " + stamp;
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("reference script failed: " + cmd);
+  ::mkdir(E3MD_CLASSICAL_WORK, 0755);
+  const int lock = ::open((dir + ".lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  if (lock < 0 || ::flock(lock, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + dir + ".lock");
+  int rc = 0;
+  std::string cmd;
+  if (!std::ifstream(stamp).good()) {
+    cmd = std::string(E3MD_PYTHON) + " " + E3MD_SOURCE_DIR + "/tests/classical/lammps_reference.py " + dir + " " +
+          kase + " && touch " + stamp;
+    rc = std::system(cmd.c_str());
+  }
+  ::close(lock);  // releases the lock
+  if (rc != 0) throw std::runtime_error("reference script failed: " + cmd);
   return dir;
 }
 

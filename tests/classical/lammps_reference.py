@@ -221,8 +221,11 @@ def velocities(species, temperature, seed=7):
 def run_lammps(out, lines):
     with open(os.path.join(out, "in.lmp"), "w") as f:
         f.write("\n".join(lines) + "\n")
+    # Started from a test that itself runs under mpirun, lmp would inherit the launcher's variables and try to join
+    # that job in MPI_Init; without them it starts as a singleton.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OMPI_", "PMIX_", "OPAL_", "PRTE_"))}
     r = subprocess.run(["lmp", "-in", "in.lmp", "-log", "log.lammps", "-screen", "none"], cwd=out,
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, env=env)
     if r.returncode != 0:
         tail = open(os.path.join(out, "log.lammps")).read()[-2000:] if os.path.exists(os.path.join(out, "log.lammps")) else ""
         raise RuntimeError(f"lmp failed ({r.returncode}): {r.stdout[-1000:]} {r.stderr[-1000:]} {tail}")

@@ -55,10 +55,18 @@ void check_case(const std::string& kase, double dt) {
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-  // Rank 0 writes the reference files; the others wait for them.
-  std::string dir;
-  if (rank == 0) dir = test::lammps_reference(kase);
-  MPI_Barrier(MPI_COMM_WORLD);
+  // Rank 0 writes the reference files; the others wait for them, and stop with it if it could not.
+  std::string dir, failure;
+  if (rank == 0) {
+    try {
+      dir = test::lammps_reference(kase);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  }
+  int ok = failure.empty() ? 1 : 0;
+  MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  ASSERT_TRUE(ok) << "LAMMPS reference for " << kase << " (rank 0): " << failure;
   if (rank != 0) dir = test::lammps_reference(kase);
   const Structure s = test::read_structure_txt(dir + "/structure.txt");
   const Snapshot par = simulate(MPI_COMM_WORLD, s, dir + "/potential.yaml", dt);
