@@ -32,11 +32,37 @@ void check_ready(const HaloExchange::Impl& m, const char* what) {
   }
 }
 
-void check_inflight(const HaloExchange::Impl& m, int kind, const void* data, int width, const char* what) {
+// Records what a start left for its finish.
+void begin_flight(HaloExchange::Impl& m, int kind, const void* data, int width, int next_swap) {
+  m.next_swap = next_swap;
+  m.inflight = kind;
+  m.inflight_data = data;
+  m.inflight_width = width;
+}
+
+// The finish's first step: the exchange must be the one started, and its messages must have arrived.
+void end_flight(HaloExchange::Impl& m, int kind, const void* data, int width, const char* what) {
   if (m.inflight != kind || m.inflight_data != data || m.inflight_width != width) {
     throw std::logic_error(std::string("HaloExchange::") + what +
                            ": no matching exchange was started on this field (same array, same width)");
   }
+  MPI_Waitall(static_cast<int>(m.requests.size()), m.requests.data(), MPI_STATUSES_IGNORE);
+  m.requests.clear();
+}
+
+// Copies the sendlist rows of a swap into its buffer; a self-swap also writes them into its ghost block.
+// Returns the buffer.
+template <typename Real>
+Real* pack_swap(const Swap& sw, int rank, Real* data, std::size_t uw, std::vector<Real>& buf) {
+  const std::size_t nsend = sw.sendlist.size();
+  if (buf.size() < nsend * uw) buf.resize(nsend * uw);
+  for (std::size_t q = 0; q < nsend; ++q) {
+    const Real* src = data + static_cast<std::size_t>(sw.sendlist[q]) * uw;
+    std::copy(src, src + uw, buf.data() + q * uw);
+  }
+  if (sw.sendproc == rank)
+    std::copy(buf.data(), buf.data() + nsend * uw, data + static_cast<std::size_t>(sw.first_recv) * uw);
+  return buf.data();
 }
 
 }  // namespace
@@ -57,56 +83,34 @@ void HaloExchange::forward_start_impl(Real* data, int width) {
     const Swap& sw = m.swaps[static_cast<std::size_t>(w)];
     if (sw.max_send >= pending_from) break;  // it would forward ghosts that have not arrived
     const std::size_t nsend = sw.sendlist.size();
-    std::vector<Real>& sbuf = bufs[static_cast<std::size_t>(w)];
-    if (sbuf.size() < nsend * uw) sbuf.resize(nsend * uw);
-    for (std::size_t q = 0; q < nsend; ++q) {
-      const Real* src = data + static_cast<std::size_t>(sw.sendlist[q]) * uw;
-      std::copy(src, src + uw, sbuf.data() + q * uw);
-    }
+    const Real* sbuf = pack_swap(sw, rank_, data, uw, bufs[static_cast<std::size_t>(w)]);
+    if (sw.sendproc == rank_) continue;
     Real* dst = data + static_cast<std::size_t>(sw.first_recv) * uw;
-    if (sw.sendproc == rank_) {
-      std::copy(sbuf.data(), sbuf.data() + nsend * uw, dst);
-      continue;
-    }
     MPI_Request r[2];
     MPI_Irecv(dst, sw.nrecv * width, mpi_type(data), sw.recvproc, kTagForward + w, cart_, &r[0]);
-    MPI_Isend(sbuf.data(), static_cast<int>(nsend * uw), mpi_type(data), sw.sendproc, kTagForward + w, cart_,
-              &r[1]);
+    MPI_Isend(sbuf, static_cast<int>(nsend * uw), mpi_type(data), sw.sendproc, kTagForward + w, cart_, &r[1]);
     m.requests.insert(m.requests.end(), r, r + 2);
     m.posted.push_back(w);
     pending_from = std::min(pending_from, sw.first_recv);
     if (sw.sendproc != MPI_PROC_NULL) bytes_sent_ += nsend * uw * sizeof(Real);
   }
-  m.next_swap = w;
-  m.inflight = 1;
-  m.inflight_data = data;
-  m.inflight_width = width;
+  begin_flight(m, 1, data, width, w);
 }
 
 template <typename Real>
 void HaloExchange::forward_finish_impl(Real* data, int width) {
   ScopeTimer timer(halo_seconds_);
   Impl& m = *impl_;
-  check_inflight(m, 1, data, width, "forward_finish");
-  MPI_Waitall(static_cast<int>(m.requests.size()), m.requests.data(), MPI_STATUSES_IGNORE);
-  m.requests.clear();
+  end_flight(m, 1, data, width, "forward_finish");
   const auto uw = static_cast<std::size_t>(width);
   auto& bufs = m.swap_buffers(data);
   for (int w = m.next_swap; w < m.nswap; ++w) {
     const Swap& sw = m.swaps[static_cast<std::size_t>(w)];
     const std::size_t nsend = sw.sendlist.size();
-    std::vector<Real>& sbuf = bufs[static_cast<std::size_t>(w)];
-    if (sbuf.size() < nsend * uw) sbuf.resize(nsend * uw);
-    for (std::size_t q = 0; q < nsend; ++q) {
-      const Real* src = data + static_cast<std::size_t>(sw.sendlist[q]) * uw;
-      std::copy(src, src + uw, sbuf.data() + q * uw);
-    }
+    const Real* sbuf = pack_swap(sw, rank_, data, uw, bufs[static_cast<std::size_t>(w)]);
+    if (sw.sendproc == rank_) continue;
     Real* dst = data + static_cast<std::size_t>(sw.first_recv) * uw;
-    if (sw.sendproc == rank_) {
-      std::copy(sbuf.data(), sbuf.data() + nsend * uw, dst);
-      continue;
-    }
-    MPI_Sendrecv(sbuf.data(), static_cast<int>(nsend * uw), mpi_type(data), sw.sendproc, kTagForward + w, dst,
+    MPI_Sendrecv(sbuf, static_cast<int>(nsend * uw), mpi_type(data), sw.sendproc, kTagForward + w, dst,
                  sw.nrecv * width, mpi_type(data), sw.recvproc, kTagForward + w, cart_, MPI_STATUS_IGNORE);
     if (sw.sendproc != MPI_PROC_NULL) bytes_sent_ += nsend * uw * sizeof(Real);
   }
@@ -165,19 +169,14 @@ void HaloExchange::reverse_start_impl(Real* data, int width) {
     m.posted.push_back(w);
     if (sw.recvproc != MPI_PROC_NULL) bytes_sent_ += static_cast<std::size_t>(sw.nrecv) * uw * sizeof(Real);
   }
-  m.next_swap = w;
-  m.inflight = 2;
-  m.inflight_data = data;
-  m.inflight_width = width;
+  begin_flight(m, 2, data, width, w);
 }
 
 template <typename Real>
 void HaloExchange::reverse_finish_impl(Real* data, int width) {
   ScopeTimer timer(halo_seconds_);
   Impl& m = *impl_;
-  check_inflight(m, 2, data, width, "reverse_finish");
-  MPI_Waitall(static_cast<int>(m.requests.size()), m.requests.data(), MPI_STATUSES_IGNORE);
-  m.requests.clear();
+  end_flight(m, 2, data, width, "reverse_finish");
   const auto uw = static_cast<std::size_t>(width);
   const auto nlocal = static_cast<std::size_t>(m.nlocal_built);
   std::vector<Real>& acc = m.ghost_sums(data);

@@ -20,8 +20,8 @@
 namespace e3md::test {
 
 // Runs lammps_reference.py for `kase` once per build tree; returns the directory with its outputs.
-// Test binaries that need the same case may run at once (ctest -j): the first to take the case's lock writes it,
-// the others wait and then find it done.
+// Test binaries that need the same case may run at once (ctest -j): the first to take the case's lock writes
+// it, the others wait and then find it done.
 inline std::string lammps_reference(const std::string& kase) {
   const std::string dir = std::string(E3MD_CLASSICAL_WORK) + "/" + kase;
   const std::string stamp = dir + "/done";
@@ -32,8 +32,8 @@ inline std::string lammps_reference(const std::string& kase) {
   int rc = 0;
   std::string cmd;
   if (!std::ifstream(stamp).good()) {
-    cmd = std::string(E3MD_PYTHON) + " " + E3MD_SOURCE_DIR + "/tests/classical/lammps_reference.py " + dir + " " +
-          kase + " && touch " + stamp;
+    cmd = std::string(E3MD_PYTHON) + " " + E3MD_SOURCE_DIR + "/tests/classical/lammps_reference.py " + dir +
+          " " + kase + " && touch " + stamp;
     rc = std::system(cmd.c_str());
   }
   ::close(lock);  // releases the lock
@@ -97,11 +97,13 @@ inline std::vector<Vec3> gather_by_id(const Simulation& sim, const std::vector<V
     total += counts[static_cast<std::size_t>(r)];
   }
   std::vector<double> all(rank == 0 ? static_cast<std::size_t>(total) : 0);
-  MPI_Gatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, 0, sim.comm());
+  MPI_Gatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, 0,
+              sim.comm());
   std::vector<Vec3> out;
   if (rank != 0) return out;
   out.resize(static_cast<std::size_t>(sim.natoms()));
-  for (std::size_t k = 0; k < all.size(); k += 4) out[static_cast<std::size_t>(all[k])] = Vec3(all[k + 1], all[k + 2], all[k + 3]);
+  for (std::size_t k = 0; k < all.size(); k += 4)
+    out[static_cast<std::size_t>(all[k])] = Vec3(all[k + 1], all[k + 2], all[k + 3]);
   return out;
 }
 

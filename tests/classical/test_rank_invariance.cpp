@@ -24,7 +24,8 @@ namespace {
 std::vector<Vec3> unwrapped(const Simulation& sim) {
   const Structure s = sim.gather();
   std::vector<Vec3> x;
-  for (std::size_t i = 0; i < s.positions.size(); ++i) x.push_back(sim.box().unwrap(s.positions[i], s.images[i]));
+  for (std::size_t i = 0; i < s.positions.size(); ++i)
+    x.push_back(sim.box().unwrap(s.positions[i], s.images[i]));
   return x;
 }
 
@@ -79,8 +80,10 @@ void check_case(const std::string& kase, double dt) {
     dx = std::max(dx, (par.x_nve[i] - ref.x_nve[i]).cwiseAbs().maxCoeff());
     dl = std::max(dl, (par.x_langevin[i] - ref.x_langevin[i]).cwiseAbs().maxCoeff());
   }
-  std::printf("[ranks=%d %s] max|dF|/max|F| = %.2e, NVE 200 steps (dt %.1f fs) max|dx| = %.2e A, Langevin 50 steps "
-              "%.2e A\n", size, kase.c_str(), df / fmax, dt * 1000, dx, dl);
+  std::printf(
+      "[ranks=%d %s] max|dF|/max|F| = %.2e, NVE 200 steps (dt %.1f fs) max|dx| = %.2e A, Langevin 50 steps "
+      "%.2e A\n",
+      size, kase.c_str(), df / fmax, dt * 1000, dx, dl);
   EXPECT_LT(df / fmax, 1e-12);
   EXPECT_LT(dx, 1e-9);
   EXPECT_LT(dl, 1e-9);
