@@ -8,7 +8,7 @@
 // the a–b plane (the surface normal of a slab), and the total |Δu|². For a non-orthogonal cell the a and b
 // projections overlap, so they do not sum to the total.
 // Memory: the selected atoms' unwrapped coordinates, 24 bytes × atoms × frames (reported as stored_bytes;
-// divided among the ranks), plus two frames of the rows a rank reads.
+// divided among the ranks), plus a block of 2-16 frames (~4 MiB) of the rows a rank reads.
 #pragma once
 
 #include <mpi.h>
