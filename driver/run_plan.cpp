@@ -117,10 +117,14 @@ Structure structure_of(const Checkpoint& c) {
   return s;
 }
 
+// With species/masses from a checkpoint, the state is one the run's own dynamics reached: the minimum-distance
+// check, a guard against malformed input structures, does not apply to it (the blow-up check guards the
+// dynamics).
 SimulationOptions sim_options(const Deck& deck, const Potential& pot,
                               const std::vector<std::string>& species = {},
                               const std::vector<double>& masses = {}) {
   SimulationOptions o;
+  if (!species.empty()) o.min_distance = 0.0;
   o.skin = deck.skin >= 0 ? deck.skin : (pot.name() == "nequip" ? 0.5 : 1.0);
   o.grid = deck.grid;
   o.source = deck.system.structure.empty() ? deck.system.source : deck.resolve(deck.system.structure);

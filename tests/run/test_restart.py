@@ -9,6 +9,7 @@ Pedone potential:
 The restart is made the hard way: the uninterrupted run's trajectory is copied, its frames after the checkpoint are
 overwritten with NaN and its frame counter cut back (what a crash leaves), and the restart must rewrite them.
 A two-stage deck is also cut at the stage boundary: a one-stage deck runs N steps, the two-stage deck continues.
+A checkpoint edited to hold two atoms 0.45 Å apart (closer than an input structure may have) still restarts.
 
     test_restart.py --e3md E3MD --mpiexec "mpiexec -np N ..." --ranks R --other-ranks R2 --work DIR
 """
@@ -119,6 +120,28 @@ def restart_at_stage_boundary(run, work, ranks):
             "N steps of stage 1, restart, N steps of stage 2")
 
 
+def restart_with_close_pair(run, work, ranks):
+    """A checkpoint is a state the run's dynamics reached: two atoms closer than the 0.5 Å that an input structure
+    may not have are no reason to refuse it (the blow-up check guards the dynamics)."""
+    stage = "{name: md, type: nve, timestep: 0.0005, steps: 40}"
+    d = work / "close_pair"
+    deck = write_deck(d / "deck.yaml", [stage], output=standard_output(ckpt_every=20),
+                      extra="velocities: {temperature: 300}\n")
+    run.run(["run", deck], ranks)
+    ckpt = [c for c in checkpoints(d / "out") if c.stem.endswith("000000020")]
+    if not ckpt:
+        fail("close pair: no checkpoint at step 20")
+    with h5py.File(ckpt[0], "r+") as f:
+        li = np.flatnonzero(f["atoms/type"][:].ravel() == 0)  # species 0 is Li
+        x = f["atoms/position"]
+        x[li[1]] = x[li[0]] + np.array([0.45, 0.0, 0.0])
+    p = run.run(["run", deck, "--restart", ckpt[0]], ranks, check_rc=False)
+    check(p.returncode == 0, f"close pair: restart from a checkpoint with two Li 0.45 Å apart runs (rc {p.returncode}: "
+          f"{p.stderr.strip()[-300:]})")
+    steps = read_trajectory(d / "out" / "traj.h5md")["step"]
+    check(steps[-1] == 40, f"close pair: the restarted run reached step {steps[-1]} of 40")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--e3md", required=True)
@@ -135,6 +158,7 @@ def main():
     for kind in args.kinds.split(","):
         restart_mid_stage(run, work, kind, args.ranks, args.other_ranks)
     restart_at_stage_boundary(run, work, args.ranks)
+    restart_with_close_pair(run, work, args.ranks)
     print("all restart checks passed")
 
 
