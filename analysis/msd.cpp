@@ -187,13 +187,13 @@ MsdResult compute_msd(const TrajectorySource& traj, const MsdOptions& options, M
   std::vector<Vec3> xb, last_x, last_u;
   std::vector<Vec3i> ib;
   std::vector<Box> boxes;
-  std::size_t kB = 2;
   auto pass = [&](const std::vector<std::size_t>& atoms, auto&& visit) {
     const std::size_t lo = atoms.empty() ? 0 : atoms.front();
     const std::size_t rows = atoms.empty() ? 1 : atoms.back() - lo + 1;
     // A block of ~4 MiB of rows: enough frames for the reading threads to share, few enough to stay in cache
     // while they are unwrapped and stored (2 to 16 frames).
-    kB = std::clamp<std::size_t>((std::size_t{4} << 20) / (rows * (sizeof(Vec3) + sizeof(Vec3i))), 2, 16);
+    const std::size_t kB =
+        std::clamp<std::size_t>((std::size_t{4} << 20) / (rows * (sizeof(Vec3) + sizeof(Vec3i))), 2, 16);
     xb.resize(kB * rows);
     ib.resize(kB * rows);
     boxes.resize(kB);

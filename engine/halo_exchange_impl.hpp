@@ -83,8 +83,7 @@ struct HaloExchange::Impl {
   std::vector<halo_detail::GhostRecord> gsend, grecv;
   std::vector<halo_detail::MigrantRecord> msend, mrecv;
   std::vector<int> mdest, scount, rcount, sdispl, rdispl, keep;
-  std::vector<double> dsend, drecv;
-  std::vector<float> fsend, frecv;
+  std::vector<double> dsend, drecv;  // forward_positions()
 
   // Field exchanges: a buffer per swap (messages of several swaps are in flight at once), the ghost rows
   // being summed by a reverse exchange, and what a started exchange has left for its finish.

@@ -179,8 +179,9 @@ std::vector<std::pair<std::int64_t, std::int64_t>> H5mdReader::raw_rows(bool ima
 void H5mdReader::read_boxes(std::int64_t first, std::int64_t stride, std::int64_t n, Box* out) const {
   if (n <= 0) return;
   if (first < 0 || stride <= 0 || first + (n - 1) * stride >= frames_) {
-    throw H5mdError(path_ + ": frames " + std::to_string(first) + " + k·" + std::to_string(stride) +
-                    ", k < " + std::to_string(n) + ", out of range [0, " + std::to_string(frames_) + ")");
+    throw H5mdError(path_ + ": frame " + std::to_string(first) +
+                    (n > 1 ? " to " + std::to_string(first + (n - 1) * stride) : std::string()) +
+                    " out of range [0, " + std::to_string(frames_) + ")");
   }
   const int w = edges_are_matrix_ ? 9 : 3;
   std::vector<double> e(static_cast<std::size_t>(n * w));
@@ -249,16 +250,9 @@ void H5mdReader::read_series(const H5Handle& dset, hid_t memtype, void* buf) con
 }
 
 Box H5mdReader::read_box(std::int64_t i) const {
-  double e[9] = {0};
-  read_rows(edges_, i, H5T_NATIVE_DOUBLE, e);
-  Mat3 cell = Mat3::Zero();
-  if (edges_are_matrix_) {
-    for (int r = 0; r < 3; ++r)
-      for (int c = 0; c < 3; ++c) cell(r, c) = e[3 * r + c];
-  } else {
-    for (int k = 0; k < 3; ++k) cell(k, k) = e[k];
-  }
-  return Box(cell, periodic_);
+  Box b;
+  read_boxes(i, 1, 1, &b);
+  return b;
 }
 
 void H5mdReader::read(std::int64_t i, H5mdFrame& out, bool velocities, bool forces, std::int64_t first,

@@ -178,7 +178,7 @@ H5mdWriter H5mdWriter::append(MPI_Comm comm, const std::string& path, std::int64
     std::string err;
     if (rank == 0) {
       try {
-        if (!closed_cleanly(path)) rebuild_complete_frames(path, after_step);
+        if (!closed_cleanly(path)) rebuild_complete_frames(path);
       } catch (const std::exception& e) {
         err = e.what();
         if (err.empty()) err = path + ": rebuilding the trajectory failed";
@@ -229,7 +229,7 @@ H5mdWriter H5mdWriter::append(MPI_Comm comm, const std::string& path, std::int64
   return w;
 }
 
-void H5mdWriter::rebuild_complete_frames(const std::string& path, std::int64_t after_step) {
+void H5mdWriter::rebuild_complete_frames(const std::string& path) {
   const std::string tmp = path + ".rebuild.tmp";
   try {
     H5mdReader src(path);  // reads up to the last complete frame
@@ -245,9 +245,6 @@ void H5mdWriter::rebuild_complete_frames(const std::string& path, std::int64_t a
         if (h5::has_attr(a.get(), "name")) opt.author = h5::read_string_attr(a.get(), "name", path);
       }
     }
-    const auto steps = src.steps();
-    std::int64_t keep = 0;
-    while (keep < src.frames() && steps[static_cast<std::size_t>(keep)] <= after_step) ++keep;
     std::vector<std::vector<double>> series;
     for (const auto& o : opt.observables) series.push_back(src.observable(o.name));
 
@@ -256,7 +253,7 @@ void H5mdWriter::rebuild_complete_frames(const std::string& path, std::int64_t a
     std::vector<AtomId> ids(static_cast<std::size_t>(src.natoms()));
     std::iota(ids.begin(), ids.end(), AtomId{0});
     H5mdFrame in;
-    for (std::int64_t i = 0; i < keep; ++i) {
+    for (std::int64_t i = 0; i < src.frames(); ++i) {
       src.read(i, in, opt.velocities, opt.forces);
       H5mdLocalFrame out;
       out.step = in.step;

@@ -102,9 +102,9 @@ class H5mdWriter {
 
  private:
   H5mdWriter() = default;
-  // Rewrites `path` with its complete frames of step <= after_step through a temporary file and a rename.
-  // Serial: one rank calls it.
-  static void rebuild_complete_frames(const std::string& path, std::int64_t after_step);
+  // Rewrites `path` with its complete frames through a temporary file and a rename (append then cuts them
+  // back to the step it was given). Serial: one rank calls it.
+  static void rebuild_complete_frames(const std::string& path);
   void mark_open(bool open);
   void open_elements();
   void set_frames(std::int64_t frames);
