@@ -6,6 +6,7 @@
 #include "engine/halo_exchange.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -321,6 +322,8 @@ void HaloExchange::borders(Atoms& atoms) {
     }
   }
   m.ghosts_valid = true;
+  static std::atomic<std::uint64_t> next_generation{1};
+  m.generation = next_generation++;
   m.nlocal_built = atoms.nlocal;
   m.nghost_built = atoms.nghost;
 }

@@ -13,8 +13,8 @@
 //   forward(): copy any per-atom field (width values per atom) from owners to ghosts
 //   reverse(): sum any per-atom field from ghosts back into owners (ghost entries are left unchanged)
 //   forward_start()/forward_finish(), reverse_start()/reverse_finish(): the same in two halves, the messages
-//   in
-//     flight in between (halo_features.cpp says which swaps can go early), progress() lets them move
+//     in flight in between (halo_features.cpp says which swaps can go early), progress() lets them move
+//   forward(space, ...)/reverse(space, ...): the same for a field in device memory (halo_space.cpp)
 #pragma once
 
 #include <mpi.h>
@@ -27,6 +27,8 @@
 #include "engine/box.hpp"
 
 namespace e3md {
+
+class FieldSpace;  // engine/field_space.hpp
 
 class HaloExchange {
  public:
@@ -65,11 +67,11 @@ class HaloExchange {
   void reverse(double* data, int width);
   void reverse(float* data, int width);
   void reverse_forces(Atoms& atoms) { reverse(atoms.f.data()->data(), 3); }
-  // The non-blocking halves; finish takes the same array and width, and no other exchange may start in between.
-  // Between forward_start and forward_finish the caller may read the owned rows of `data` but write none of it
-  // (the finish may still pack owned rows; ghost rows are arriving). Between reverse_start and reverse_finish it
-  // may add into owned rows (the finish adds the ghosts' sums on top) but must leave the ghost rows alone.
-  // forward() = forward_start() + forward_finish(), reverse() likewise.
+  // The non-blocking halves; finish takes the same array and width, and no other exchange may start in
+  // between. Between forward_start and forward_finish the caller may read the owned rows of `data` but write
+  // none of it (the finish may still pack owned rows; ghost rows are arriving). Between reverse_start and
+  // reverse_finish it may add into owned rows (the finish adds the ghosts' sums on top) but must leave the
+  // ghost rows alone. forward() = forward_start() + forward_finish(), reverse() likewise.
   void forward_start(double* data, int width);
   void forward_start(float* data, int width);
   void forward_finish(double* data, int width);
@@ -80,6 +82,13 @@ class HaloExchange {
   void reverse_finish(float* data, int width);
   // Lets MPI move the messages of a started exchange (MPI_Testall); call it now and then while computing.
   void progress();
+  // forward()/reverse() of a field whose rows live in `space` (a GPU's memory): rows are packed and added
+  // back by the space's kernels, and MPI is handed the space's buffers or host copies of them
+  // (FieldSpace::mpi_direct). Blocking; the same swaps, order and sums as the host exchange.
+  void forward(FieldSpace& space, double* data, int width);
+  void forward(FieldSpace& space, float* data, int width);
+  void reverse(FieldSpace& space, double* data, int width);
+  void reverse(FieldSpace& space, float* data, int width);
 
   // Sum over ranks.
   double allreduce_sum(double value) const;
@@ -110,6 +119,10 @@ class HaloExchange {
   void reverse_start_impl(Real* data, int width);
   template <typename Real>
   void reverse_finish_impl(Real* data, int width);
+  template <typename Real>
+  void forward_space_impl(FieldSpace& space, Real* data, int width);
+  template <typename Real>
+  void reverse_space_impl(FieldSpace& space, Real* data, int width);
 
   Impl* impl_ = nullptr;
   MPI_Comm cart_ = MPI_COMM_NULL;

@@ -6,6 +6,8 @@
 
 #include <array>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "engine/halo_exchange.hpp"
@@ -79,6 +81,8 @@ struct HaloExchange::Impl {
   bool ghosts_valid = false;  // borders() ran since the last exchange()
   int nlocal_built = 0;
   int nghost_built = 0;
+  std::uint64_t generation =
+      0;                      // of the swap lists, unique across halos (device copies of the lists follow it)
   std::vector<Vec3> x_owner;  // owner position of each ghost, indexed by ghost index − nlocal
   std::vector<halo_detail::GhostRecord> gsend, grecv;
   std::vector<halo_detail::MigrantRecord> msend, mrecv;
@@ -104,4 +108,19 @@ struct HaloExchange::Impl {
   std::vector<float>& ghost_sums(float*) { return facc; }
 };
 
+namespace halo_detail {
+
+// A field exchange needs the ghost lists of the current atoms and no other exchange in flight.
+inline void check_ready(const HaloExchange::Impl& m, const char* what) {
+  if (!m.ghosts_valid) {
+    throw std::runtime_error(std::string("HaloExchange::") + what +
+                             ": no ghost lists; call borders() after exchange()");
+  }
+  if (m.inflight != 0) {
+    throw std::logic_error(std::string("HaloExchange::") + what +
+                           ": an exchange is in flight; finish it before starting another");
+  }
+}
+
+}  // namespace halo_detail
 }  // namespace e3md

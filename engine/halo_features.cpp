@@ -14,23 +14,13 @@
 #include <string>
 
 #include "engine/halo_exchange_impl.hpp"
+#include "kernels/rows.hpp"
 
 namespace e3md {
 
 using namespace halo_detail;
 
 namespace {
-
-void check_ready(const HaloExchange::Impl& m, const char* what) {
-  if (!m.ghosts_valid) {
-    throw std::runtime_error(std::string("HaloExchange::") + what +
-                             ": no ghost lists; call borders() after exchange()");
-  }
-  if (m.inflight != 0) {
-    throw std::logic_error(std::string("HaloExchange::") + what +
-                           ": an exchange is in flight; finish it before starting another");
-  }
-}
 
 // Records what a start left for its finish.
 void begin_flight(HaloExchange::Impl& m, int kind, const void* data, int width, int next_swap) {
@@ -56,10 +46,8 @@ template <typename Real>
 Real* pack_swap(const Swap& sw, int rank, Real* data, std::size_t uw, std::vector<Real>& buf) {
   const std::size_t nsend = sw.sendlist.size();
   if (buf.size() < nsend * uw) buf.resize(nsend * uw);
-  for (std::size_t q = 0; q < nsend; ++q) {
-    const Real* src = data + static_cast<std::size_t>(sw.sendlist[q]) * uw;
-    std::copy(src, src + uw, buf.data() + q * uw);
-  }
+  kernels::gather_rows_cpu(static_cast<long>(nsend), static_cast<int>(uw), sw.sendlist.data(), data,
+                           buf.data());
   if (sw.sendproc == rank)
     std::copy(buf.data(), buf.data() + nsend * uw, data + static_cast<std::size_t>(sw.first_recv) * uw);
   return buf.data();
@@ -121,13 +109,8 @@ void HaloExchange::forward_finish_impl(Real* data, int width) {
 template <typename Real>
 static void add_back(const Swap& sw, const Real* in, std::size_t uw, std::size_t nlocal, Real* data,
                      Real* acc) {
-  const std::size_t nsend = sw.sendlist.size();
-  for (std::size_t q = 0; q < nsend; ++q) {
-    const auto i = static_cast<std::size_t>(sw.sendlist[q]);
-    Real* dst = i < nlocal ? data + i * uw : acc + (i - nlocal) * uw;
-    const Real* src = in + q * uw;
-    for (std::size_t c = 0; c < uw; ++c) dst[c] += src[c];
-  }
+  kernels::add_back_rows_cpu(static_cast<long>(sw.sendlist.size()), static_cast<int>(uw), sw.sendlist.data(),
+                             in, static_cast<long>(nlocal), data, acc);
 }
 
 template <typename Real>
