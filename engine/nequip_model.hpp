@@ -15,8 +15,8 @@ namespace e3md {
 // the same names (e3md::kernels::Irreps, EquivariantLinear, Gate, ...), which a potential uses side by side.
 namespace nequip {
 
-// One block of an irreps list: `mul` copies of the irrep (l, p), p = +1 (even) or -1 (odd). Inside a block the
-// layout is multiplicity-major: component m of copy u sits at offset + u*(2l+1) + m (e3nn's order).
+// One block of an irreps list: `mul` copies of the irrep (l, p), p = +1 (even) or -1 (odd). Inside a block
+// the layout is multiplicity-major: component m of copy u sits at offset + u*(2l+1) + m (e3nn's order).
 struct Irrep {
   int mul = 0;
   int l = 0;
@@ -55,9 +55,10 @@ struct Activation {
   double constant = 1.0;
 };
 
-// e3nn FullyConnectedNet without biases: z <- act(z W_j / sqrt(sizes[j])) for hidden layers, no act at the end.
+// e3nn FullyConnectedNet without biases: z <- act(z W_j / sqrt(sizes[j])) for hidden layers, no act at the
+// end.
 struct RadialMlp {
-  std::vector<int> sizes;                   // [num_basis, hidden..., tp weight_numel]
+  std::vector<int> sizes;                    // [num_basis, hidden..., tp weight_numel]
   std::vector<std::vector<double>> weights;  // weights[j]: row-major (sizes[j] x sizes[j+1])
   Activation activation;
 };
@@ -76,17 +77,17 @@ struct TensorProductPath {
 };
 
 struct EdgeTensorProduct {
-  Irreps irreps_in1;   // layer input features (after linear_1)
-  Irreps irreps_in2;   // edge spherical harmonics
-  Irreps irreps_out;   // "mid": sorted, not simplified, one block per path
+  Irreps irreps_in1;                     // layer input features (after linear_1)
+  Irreps irreps_in2;                     // edge spherical harmonics
+  Irreps irreps_out;                     // "mid": sorted, not simplified, one block per path
   std::vector<TensorProductPath> paths;  // creation order = per-edge weight layout
   std::vector<Wigner3j> w3j;             // every (l1,l2,l3) used by a path
   int weight_numel = 0;
 };
 
-// Self-connection: e3nn FullyConnectedTensorProduct(features, num_types x 0e, out), "uvw". With a one-hot second
-// input, out[o][w][m] += path_weight/sqrt(2l+1) * sum_u W[u][type][w] * x[in][u][m] (C^(l,0,l) = I/sqrt(2l+1)).
-// `weight` concatenates row-major (mul_in, num_types, mul_out) tensors in instruction order.
+// Self-connection: e3nn FullyConnectedTensorProduct(features, num_types x 0e, out), "uvw". With a one-hot
+// second input, out[o][w][m] += path_weight/sqrt(2l+1) * sum_u W[u][type][w] * x[in][u][m] (C^(l,0,l) =
+// I/sqrt(2l+1)). `weight` concatenates row-major (mul_in, num_types, mul_out) tensors in instruction order.
 struct SelfConnection {
   Irreps irreps_in1, irreps_in2, irreps_out;
   std::vector<std::array<int, 3>> instructions;  // (input block, 0, output block)
@@ -110,8 +111,8 @@ struct NequipLayer {
   nequip::EquivariantLinear linear_1;
   nequip::RadialMlp radial;
   nequip::EdgeTensorProduct tp;
-  double avg_num_neighbors = 0.0;  // messages are divided by sqrt of it; 0 = no normalisation
-  nequip::EquivariantLinear linear_2;      // simplify(tp.irreps_out) -> gate.irreps_in
+  double avg_num_neighbors = 0.0;      // messages are divided by sqrt of it; 0 = no normalisation
+  nequip::EquivariantLinear linear_2;  // simplify(tp.irreps_out) -> gate.irreps_in
   bool use_sc = true;
   nequip::SelfConnection sc;
   nequip::Gate gate;
@@ -124,9 +125,9 @@ struct NequipReference {
   std::vector<double> positions;  // N x 3, Å
   std::array<double, 9> cell{};   // rows are lattice vectors, Å
   std::array<bool, 3> pbc{};
-  std::vector<int> types;         // nequip type index per atom
-  double energy = 0.0;            // eV
-  std::vector<double> forces;     // N x 3, eV/Å
+  std::vector<int> types;               // nequip type index per atom
+  double energy = 0.0;                  // eV
+  std::vector<double> forces;           // N x 3, eV/Å
   std::vector<double> atomic_energies;  // eV (global scale applied, global shift not)
   bool has_virial = false;
   std::array<double, 9> virial{};  // eV, nequip's sign (= -sym(sum r_e g_e))
@@ -145,10 +146,10 @@ struct NequipModel {
   std::vector<int> atomic_numbers;      // 0 when the name is not an element
 
   // edges
-  double r_max = 0.0;             // Å
-  double polynomial_p = 6.0;      // cutoff envelope exponent
+  double r_max = 0.0;         // Å
+  double polynomial_p = 6.0;  // cutoff envelope exponent
   int l_max = 0;
-  nequip::Irreps edge_sh;                 // spherical harmonics irreps (1x0e+1x1o+... or all even)
+  nequip::Irreps edge_sh;              // spherical harmonics irreps (1x0e+1x1o+... or all even)
   std::vector<double> bessel_weights;  // w_n: B_n(r) = 2/r_max sin(w_n r / r_max) / r
   bool bessel_trainable = true;
 

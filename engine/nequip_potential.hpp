@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/field_space.hpp"
 #include "engine/nequip_model.hpp"
 #include "engine/potential.hpp"
 
@@ -27,18 +28,29 @@ enum class NequipPrecision { kFloat64, kFloat32 };
 NequipPrecision parse_nequip_precision(const std::string& text);
 const char* to_string(NequipPrecision p);
 
+// Where the network runs: the CPU launchers (OpenMP) or the CUDA launchers (features and their gradients in
+// device memory; the halo hands MPI device buffers or stages them through the host, see GpuAwareMpi).
+enum class NequipDevice { kCpu, kCuda };
+NequipDevice parse_nequip_device(const std::string& text);  // "cpu" / "cuda"
+const char* to_string(NequipDevice d);
+
 class NequipPotential : public Potential {
  public:
   // Builds the kernels' plans from a model read by io/model_file.hpp. Throws std::runtime_error naming the
   // layer and the fix when the model uses something kernels/ does not implement (activations other than
-  // silu/tanh with e3nn's constants, a radial MLP activation other than silu).
-  explicit NequipPotential(const NequipModel& model, NequipPrecision precision = NequipPrecision::kFloat64);
+  // silu/tanh with e3nn's constants, a radial MLP activation other than silu), and for device kCuda when
+  // e3md was built without CUDA or no GPU is visible.
+  explicit NequipPotential(const NequipModel& model, NequipPrecision precision = NequipPrecision::kFloat64,
+                           NequipDevice device = NequipDevice::kCpu,
+                           GpuAwareMpi gpu_aware_mpi = GpuAwareMpi::kAuto);
   ~NequipPotential() override;
   NequipPotential(const NequipPotential&) = delete;
   NequipPotential& operator=(const NequipPotential&) = delete;
 
   std::string name() const override { return "nequip"; }
   NequipPrecision precision() const;
+  // "cpu", or the GPU and how MPI is handed its buffers ("cuda:0 (NVIDIA H100 ...), MPI staged").
+  std::string backend() const;
   double cutoff() const override;
   NeighborKind neighbor_kind() const override { return NeighborKind::Full; }
   bool needs_reverse_force() const override { return true; }

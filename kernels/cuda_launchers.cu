@@ -6,6 +6,7 @@
 #include <string>
 
 #include "kernels/cuda_launchers.hpp"
+#include "kernels/rows.hpp"
 #include "kernels/spherical_harmonics.hpp"
 
 namespace e3md::kernels::cuda {
@@ -107,6 +108,29 @@ __global__ void scatter_kernel(long num_edges, int dim, const int* index, const 
   atomic_add(out + static_cast<long>(index[e]) * dim + (t - e * dim), scale * msg[t]);
 }
 
+template <class Real>
+__global__ void gather_kernel(long total, int width, const int* index, const Real* src, Real* dst) {
+  const long t = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
+  if (t >= total) return;
+  const long q = t / width;
+  gather_element(q, static_cast<int>(t - q * width), width, index, src, dst);
+}
+
+template <class Real>
+__global__ void add_back_kernel(long total, int width, const int* index, const Real* in, long nlocal,
+                                Real* data, Real* ghost) {
+  const long t = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
+  if (t >= total) return;
+  const long q = t / width;
+  add_back_element(q, static_cast<int>(t - q * width), width, index, in, nlocal, data, ghost);
+}
+
+template <class Real>
+__global__ void add_kernel(long n, const Real* x, Real* y) {
+  const long t = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
+  if (t < n) y[t] += x[t];
+}
+
 // Fused convolution, grid-stride over edges; each thread owns `stride` Reals of scratch: the body's scratch
 // followed by a message (forward) or dE/dx_j (backward) buffer that is then added atomically.
 template <class Real>
@@ -172,8 +196,17 @@ void copy_to_device(void* dst, const void* src, std::size_t bytes) {
 void copy_to_host(void* dst, const void* src, std::size_t bytes) {
   check(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy to host");
 }
+void copy_on_device(void* dst, const void* src, std::size_t bytes) {
+  if (bytes) check(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice), "cudaMemcpy on device");
+}
 void device_memset_zero(void* p, std::size_t bytes) { check(cudaMemset(p, 0, bytes), "cudaMemset"); }
 void synchronize() { check(cudaDeviceSynchronize(), "kernel execution"); }
+void set_device(int device) { check(cudaSetDevice(device), "cudaSetDevice"); }
+std::string device_name(int device) {
+  cudaDeviceProp prop{};
+  check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
+  return prop.name;
+}
 
 template <class Real>
 TpView<Real> upload(const TpView<Real>& h, DeviceStore& store) {
@@ -290,6 +323,27 @@ void scatter_sum_cuda(long num_atoms, long num_edges, int dim, const int* index,
 }
 
 template <class Real>
+void gather_rows_cuda(long n, int width, const int* index, const Real* src, Real* dst) {
+  const long total = n * width;
+  if (total > 0) gather_kernel<<<blocks_for(total), kBlock>>>(total, width, index, src, dst);
+  check(cudaGetLastError(), "gather launch");
+}
+
+template <class Real>
+void add_back_rows_cuda(long n, int width, const int* index, const Real* in, long nlocal, Real* data,
+                        Real* ghost) {
+  const long total = n * width;
+  if (total > 0) add_back_kernel<<<blocks_for(total), kBlock>>>(total, width, index, in, nlocal, data, ghost);
+  check(cudaGetLastError(), "add-back launch");
+}
+
+template <class Real>
+void add_cuda(long n, const Real* x, Real* y) {
+  if (n > 0) add_kernel<<<blocks_for(n), kBlock>>>(n, x, y);
+  check(cudaGetLastError(), "add launch");
+}
+
+template <class Real>
 void conv_forward_cuda(const ConvView<Real>& C, const EdgeList<Real>& edges, long num_centers, const Real* x,
                        Real* A, ConvDeviceWorkspace<Real>& ws) {
   device_memset_zero(A, static_cast<std::size_t>(num_centers) * C.tp.dim_out * sizeof(Real));
@@ -327,6 +381,9 @@ void conv_backward_cuda(const ConvView<Real>& C, const EdgeList<Real>& edges, co
   template void gate_forward_cuda<Real>(const GateView<Real>&, long, const Real*, Real*);                    \
   template void gate_backward_cuda<Real>(const GateView<Real>&, long, const Real*, const Real*, Real*);      \
   template void scatter_sum_cuda<Real>(long, long, int, const int*, const Real*, Real, Real*);               \
+  template void gather_rows_cuda<Real>(long, int, const int*, const Real*, Real*);                           \
+  template void add_back_rows_cuda<Real>(long, int, const int*, const Real*, long, Real*, Real*);            \
+  template void add_cuda<Real>(long, const Real*, Real*);                                                    \
   template void conv_forward_cuda<Real>(const ConvView<Real>&, const EdgeList<Real>&, long, const Real*,     \
                                         Real*, ConvDeviceWorkspace<Real>&);                                  \
   template void conv_backward_cuda<Real>(const ConvView<Real>&, const EdgeList<Real>&, const Real*,          \

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "kernels/convolution.hpp"
@@ -22,8 +23,12 @@ void* device_alloc(std::size_t bytes);
 void device_free(void* p) noexcept;
 void copy_to_device(void* dst, const void* src, std::size_t bytes);
 void copy_to_host(void* dst, const void* src, std::size_t bytes);
+void copy_on_device(void* dst, const void* src, std::size_t bytes);
 void device_memset_zero(void* p, std::size_t bytes);
 void synchronize();
+// Makes `device` (0 .. device_count()-1) current for this host thread.
+void set_device(int device);
+std::string device_name(int device);
 
 // An owning device array of trivially copyable T.
 template <class T>
@@ -113,6 +118,16 @@ void gate_backward_cuda(const GateView<Real>& G, long n, const Real* x, const Re
 template <class Real>
 void scatter_sum_cuda(long num_atoms, long num_edges, int dim, const int* index, const Real* msg, Real scale,
                       Real* out);
+
+// Row moves of kernels/rows.hpp: dst[q] = src[index[q]]; data/ghost[index[q]] += in[q] (indices distinct).
+template <class Real>
+void gather_rows_cuda(long n, int width, const int* index, const Real* src, Real* dst);
+template <class Real>
+void add_back_rows_cuda(long n, int width, const int* index, const Real* in, long nlocal, Real* data,
+                        Real* ghost);
+// y += x (n values).
+template <class Real>
+void add_cuda(long n, const Real* x, Real* y);
 
 // Per-thread scratch of the fused convolution: the kernels run a fixed grid (grid-stride over edges) so the
 // scratch is bounded by the grid, not by the number of edges.
