@@ -39,6 +39,8 @@ struct EvalOptions {
   std::string format = "json";   // json | extxyz
   std::string output;            // empty = stdout
   std::string precision = "float64";
+  std::string device = "cpu";          // NequIP: cpu | cuda
+  std::string gpu_aware_mpi = "auto";  // device cuda: auto | true | false
   int repeat = 1;  // force calls; each one's CPU and wall time go to standard error when > 1
 };
 
@@ -129,7 +131,20 @@ std::shared_ptr<Potential> load_potential(const EvalOptions& o) {
       throw std::runtime_error("--precision " + o.precision + ": unknown precision for " + o.model +
                                "; use float64 (the reference path) or float32");
     }
-    return std::make_shared<NequipPotential>(read_model_file(o.model), parse_nequip_precision(o.precision));
+    const auto arg = [](const char* flag, const std::string& value, auto parse) {
+      try {
+        return parse(value);
+      } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(std::string(flag) + ": " + e.what());
+      }
+    };
+    return std::make_shared<NequipPotential>(read_model_file(o.model), parse_nequip_precision(o.precision),
+                                             arg("--device", o.device, parse_nequip_device),
+                                             arg("--gpu-aware-mpi", o.gpu_aware_mpi, parse_gpu_aware_mpi));
+  }
+  if (o.device != "cpu") {
+    throw std::runtime_error("--device " + o.device + ": classical potentials (" + o.potential +
+                             ") run on the CPU only; pass --device cpu");
   }
   if (o.precision != "float64") {
     throw std::runtime_error("--precision " + o.precision + ": classical potentials (" + o.potential +
@@ -273,6 +288,11 @@ void add_eval_command(CLI::App& app) {
   c->add_option(
       "--precision", o->precision,
       "NequIP arithmetic: float64 (default, the reference path) or float32 (classical: float64 only)");
+  c->add_option("--device", o->device,
+                "NequIP network on cpu (default) or cuda (the GPU of this rank's node-local rank)");
+  c->add_option("--gpu-aware-mpi", o->gpu_aware_mpi,
+                "device cuda: hand MPI device buffers (true), stage them through host memory (false) or ask "
+                "the MPI library (auto, default)");
   c->add_option("--repeat", o->repeat,
                 "force calls on the same structure (default 1); with more than one, each call's CPU and wall "
                 "time is printed on standard error (benchmarking)");

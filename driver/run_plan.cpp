@@ -117,9 +117,9 @@ Structure structure_of(const Checkpoint& c) {
   return s;
 }
 
-// With species/masses from a checkpoint, the state is one the run's own dynamics reached: the minimum-distance
-// check, a guard against malformed input structures, does not apply to it (the blow-up check guards the
-// dynamics).
+// With species/masses from a checkpoint, the state is one the run's own dynamics reached: the
+// minimum-distance check, a guard against malformed input structures, does not apply to it (the blow-up check
+// guards the dynamics).
 SimulationOptions sim_options(const Deck& deck, const Potential& pot,
                               const std::vector<std::string>& species = {},
                               const std::vector<double>& masses = {}) {
@@ -152,6 +152,9 @@ class Runner {
 
   int run() {
     potential_ = make_deck_potential(deck_);
+    if (const auto* nq = dynamic_cast<const NequipPotential*>(potential_.get()); nq && rank_ == 0)
+      spdlog::info("potential: NequIP {} ({}), network on {}", deck_.potential.model,
+                   to_string(nq->precision()), nq->backend());
     int stage0 = 0;
     long stage_step0 = 0;
     std::vector<double> integ_state;
@@ -499,8 +502,9 @@ std::shared_ptr<Potential> make_deck_potential(const Deck& deck) {
   const auto& p = deck.potential;
   if (!p.model.empty()) {
     // io/deck.cpp has already refused values other than float64 / float32.
-    return std::make_shared<NequipPotential>(read_model_file(deck.resolve(p.model)),
-                                             parse_nequip_precision(p.precision));
+    return std::make_shared<NequipPotential>(
+        read_model_file(deck.resolve(p.model)), parse_nequip_precision(p.precision),
+        parse_nequip_device(p.device), parse_gpu_aware_mpi(p.gpu_aware_mpi));
   }
   if (!p.classical.empty()) return load_classical_potential(deck.resolve(p.classical));
   return make_classical_potential(p.inline_params, p.source);

@@ -143,7 +143,7 @@ void read_system(const Reader& r, const YAML::Node& n, Deck& deck) {
 }
 
 void read_potential(const Reader& r, const YAML::Node& n, Deck& deck) {
-  r.check_keys(n, "potential", {"model", "classical", "precision"});
+  r.check_keys(n, "potential", {"model", "classical", "precision", "device", "gpu_aware_mpi"});
   deck.potential.source = r.line_of(n);
   const int given = (n["model"] ? 1 : 0) + (n["classical"] ? 1 : 0);
   if (given != 1) r.fail(n, "`potential` takes exactly one of `model: FILE.h5` (NequIP) or `classical: ...`");
@@ -169,6 +169,20 @@ void read_potential(const Reader& r, const YAML::Node& n, Deck& deck) {
     if (!n["model"] && deck.potential.precision != "float64") {
       r.fail(n["precision"],
              "`precision: float32` applies to NequIP models only; remove it for classical potentials");
+    }
+  }
+  for (const char* key : {"device", "gpu_aware_mpi"}) {
+    if (n[key] && !n["model"]) {
+      r.fail(n[key],
+             std::string("`") + key + "` applies to NequIP models only; classical potentials run on the CPU");
+    }
+  }
+  if (n["device"]) deck.potential.device = r.choice(n["device"], "potential.device", {"cpu", "cuda"});
+  if (n["gpu_aware_mpi"]) {
+    deck.potential.gpu_aware_mpi =
+        r.choice(n["gpu_aware_mpi"], "potential.gpu_aware_mpi", {"auto", "true", "false"});
+    if (deck.potential.device != "cuda") {
+      r.fail(n["gpu_aware_mpi"], "`gpu_aware_mpi` applies to `device: cuda` only; add it or remove this key");
     }
   }
 }
@@ -412,8 +426,9 @@ Deck parse_deck(const std::string& text, const std::string& name, const std::str
     if (root.IsMap()) {
       YAML::Node p;
       p["model"] = fs::absolute(overrides.model).lexically_normal().string();
-      if (root["potential"] && root["potential"].IsMap() && root["potential"]["precision"]) {
-        p["precision"] = root["potential"]["precision"];
+      if (root["potential"] && root["potential"].IsMap()) {
+        for (const char* key : {"precision", "device", "gpu_aware_mpi"})
+          if (root["potential"][key]) p[key] = root["potential"][key];
       }
       root["potential"] = p;
     }

@@ -31,6 +31,9 @@ struct DeckPotential {
   std::string classical;              // classical parameter file (YAML)
   YAML::Node inline_params;           // classical parameters given inline
   std::string precision = "float64";  // float64 | float32 (NequIP)
+  std::string device = "cpu";         // cpu | cuda (NequIP)
+  std::string gpu_aware_mpi =
+      "auto";  // auto | true | false (device: cuda): MPI handed device buffers or staged
   std::string source;
 };
 

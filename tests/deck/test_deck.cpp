@@ -164,6 +164,8 @@ TEST_F(DeckTest, EveryMalformedDeckGivesOneLocatedError) {
       {"float32 with classical",
        good_with("classical: pot.yaml", "classical: pot.yaml\n  precision: float32"), "NequIP models only",
        "deck.yaml:5:"},
+      {"cuda with classical", good_with("classical: pot.yaml", "classical: pot.yaml\n  device: cuda"),
+       "classical potentials run on the CPU", "deck.yaml:5:"},
       {"velocities without T", good_with("{temperature: 300}", "{seed: 3}"), "needs `temperature`",
        "deck.yaml:7:"},
       {"unknown analysis", good_with("  rdf: {", "  rfd: {"), "did you mean `rdf`", "deck.yaml:20:3"},

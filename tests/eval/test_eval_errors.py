@@ -4,6 +4,7 @@ non-zero, and leaves an existing output file as it was."""
 import argparse
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 
@@ -43,9 +44,17 @@ def main():
         ("unknown format", model + ["--structure", str(good), "--format", "csv"], r"--format csv.*json or extxyz"),
         ("unknown precision", model + ["--structure", str(good), "--precision", "float16"],
          r"--precision float16.*float64.*float32"),
+        ("unknown device", model + ["--structure", str(good), "--device", "gpu"], r"--device: device 'gpu'.*cpu or cuda"),
+        ("unknown gpu-aware mode", model + ["--structure", str(good), "--device", "cuda", "--gpu-aware-mpi", "maybe"],
+         r"--gpu-aware-mpi: gpu_aware_mpi 'maybe'.*auto.*true.*false"),
+        ("cuda for classical", ["--potential", args.potential, "--structure", str(good), "--device", "cuda"],
+         r"--device cuda.*classical.*CPU"),
         ("float32 classical", ["--potential", args.potential, "--structure", str(good), "--precision", "float32"],
          r"--precision float32.*classical.*float64"),
     ]
+    if shutil.which("nvidia-smi") is None:  # no GPU here: device cuda is refused by any build, with the fix
+        cases.append(("cuda unavailable", model + ["--structure", str(good), "--device", "cuda"],
+                      r"(-DE3MD_CUDA=ON|no CUDA device is visible).*device: cpu"))
     failures = 0
     for name, extra, pattern in cases:
         keep.write_text(sentinel)

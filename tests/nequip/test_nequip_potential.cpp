@@ -99,3 +99,32 @@ TEST(NequipPotential, Float32AgreesWithFloat64) {
   }
   EXPECT_GE(evaluated, 6);
 }
+
+// device: cuda runs where this build and this machine can; elsewhere it is refused with the fix in the
+// message.
+TEST(NequipPotential, CudaDeviceRunsOrIsRefusedWithTheFix) {
+  std::filesystem::path usable;
+  for (const auto& path : model_files())
+    if (path.filename().string().find("ssp") == std::string::npos) usable = path;
+  ASSERT_FALSE(usable.empty());
+  const NequipModel M = read_model_file(usable.string());
+  EXPECT_EQ(NequipPotential(M).backend(), "cpu");
+  std::string message;
+  try {
+    NequipPotential gpu(M, NequipPrecision::kFloat64, NequipDevice::kCuda, GpuAwareMpi::kStaged);
+    message = gpu.backend();
+  } catch (const std::runtime_error& e) {
+    message = e.what();
+  }
+#if defined(E3MD_HAVE_CUDA)
+  const bool ran = message.rfind("cuda:", 0) == 0;
+  EXPECT_TRUE(ran || message.find("no CUDA device is visible") != std::string::npos) << message;
+#else
+  EXPECT_NE(message.find("-DE3MD_CUDA=ON"), std::string::npos) << message;
+  EXPECT_NE(message.find("device: cpu"), std::string::npos) << message;
+#endif
+  EXPECT_EQ(parse_nequip_device("cuda"), NequipDevice::kCuda);
+  EXPECT_THROW(parse_nequip_device("gpu"), std::invalid_argument);
+  EXPECT_EQ(parse_gpu_aware_mpi("auto"), GpuAwareMpi::kAuto);
+  EXPECT_THROW(parse_gpu_aware_mpi("yes"), std::invalid_argument);
+}

@@ -14,7 +14,6 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/mpi_world.hpp"
 #include "driver/builder_amorphous.hpp"
 #include "driver/builder_crystal.hpp"
 #include "driver/builder_interface.hpp"
@@ -23,6 +22,7 @@
 #include "engine/simulation.hpp"
 #include "engine/velocities.hpp"
 #include "io/model_file.hpp"
+#include "tests/support/mpi_world.hpp"
 
 using namespace e3md;
 
@@ -159,8 +159,8 @@ void expect_same_forces(const Structure& s, const std::array<int, 3>& grid, cons
     std::printf(
         "%d rank(s) %-40s %-10s atoms %4ld, ghosts max %5ld: energy rel %.1e, forces rel %.1e, virial rel "
         "%.1e\n",
-        test::world_size(), label.c_str(), grid[0] ? "P x 1 x 1" : "auto grid", many.natoms(), b.ghosts_max, de, df,
-        dv);
+        test::world_size(), label.c_str(), grid[0] ? "P x 1 x 1" : "auto grid", many.natoms(), b.ghosts_max,
+        de, df, dv);
   }
 }
 
