@@ -18,9 +18,9 @@ using namespace halo_detail;
 
 namespace {
 
-// Sends `send_count` values of `send` to sw's `to` rank and receives `recv_count` into `recv` from `from`,
-// handing MPI the space's memory or staging it through the host. Returns nothing to the caller's rows until
-// the receive is complete (staged: copied in, direct: written by MPI).
+// Sends `send_count` values of `send` to rank `to` and receives `recv_count` into `recv` from rank `from`, both
+// in the space's memory: handed to MPI as they are, or staged through the swap's two host buffers. On return
+// the message is in `recv` (written by MPI, or copied in from the host).
 template <typename Real>
 void sendrecv(FieldSpace& space, std::size_t slot, const Real* send, int send_count, int to, Real* recv,
               int recv_count, int from, int tag, MPI_Comm comm) {
