@@ -1,8 +1,10 @@
 // The NequIP network in one precision, as the potential (nequip_potential.cpp) drives it: the kernels' plans
 // of a model (NequipPlans) and the network that runs them on a backend (NequipNetwork): the CPU launchers
 // (nequip_network_cpu.cpp, halo exchanges overlapped with interior work) or the CUDA launchers
-// (nequip_network_cuda.cpp, features in device memory, halo through a CudaFieldSpace). Both take the edges of
-// the owned centres from the potential and give back dE/dr per edge; the potential forms forces and virial.
+// (nequip_network_cuda.cpp on nequip_network_device.hpp, features in device memory, halo through a
+// CudaFieldSpace), whose algorithm also runs serially on the host as a reference
+// (nequip_network_reference.cpp). Both take the edges of the owned centres from the potential and give back
+// dE/dr per edge; the potential forms forces and virial.
 #pragma once
 
 #include <memory>
@@ -63,5 +65,11 @@ std::unique_ptr<NequipNetwork<Real>> make_cpu_network(const NequipModel& model);
 // Throws std::runtime_error with the fix when e3md was built without CUDA or no device is visible.
 template <class Real>
 std::unique_ptr<NequipNetwork<Real>> make_cuda_network(const NequipModel& model, GpuAwareMpi mpi_mode);
+
+// The CUDA network's algorithm run serially on the host (nequip_network_reference.cpp), for tests of the
+// device path without a GPU; staged or direct MPI hand-over as mpi_mode says (auto: direct).
+template <class Real>
+std::unique_ptr<NequipNetwork<Real>> make_reference_device_network(const NequipModel& model,
+                                                                   GpuAwareMpi mpi_mode);
 
 }  // namespace e3md

@@ -24,7 +24,16 @@ NequipDevice parse_nequip_device(const std::string& text) {
   throw std::invalid_argument("device '" + text + "' is not known; use cpu or cuda");
 }
 
-const char* to_string(NequipDevice d) { return d == NequipDevice::kCuda ? "cuda" : "cpu"; }
+const char* to_string(NequipDevice d) {
+  switch (d) {
+    case NequipDevice::kCuda:
+      return "cuda";
+    case NequipDevice::kHostReference:
+      return "host-reference";
+    default:
+      return "cpu";
+  }
+}
 
 #if !defined(E3MD_HAVE_CUDA)
 template <class Real>
@@ -44,6 +53,7 @@ template <class Real>
 std::unique_ptr<NequipNetwork<Real>> make_network(const NequipModel& model, NequipDevice device,
                                                   GpuAwareMpi mpi) {
   if (device == NequipDevice::kCuda) return make_cuda_network<Real>(model, mpi);
+  if (device == NequipDevice::kHostReference) return make_reference_device_network<Real>(model, mpi);
   return make_cpu_network<Real>(model);
 }
 }  // namespace

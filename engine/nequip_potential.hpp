@@ -30,7 +30,9 @@ const char* to_string(NequipPrecision p);
 
 // Where the network runs: the CPU launchers (OpenMP) or the CUDA launchers (features and their gradients in
 // device memory; the halo hands MPI device buffers or stages them through the host, see GpuAwareMpi).
-enum class NequipDevice { kCpu, kCuda };
+// kHostReference runs the CUDA network's algorithm serially on the host (tests of the device path without a
+// GPU; not offered in decks).
+enum class NequipDevice { kCpu, kCuda, kHostReference };
 NequipDevice parse_nequip_device(const std::string& text);  // "cpu" / "cuda"
 const char* to_string(NequipDevice d);
 

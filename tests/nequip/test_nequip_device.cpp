@@ -9,7 +9,9 @@
 #include <cstdio>
 
 #include "engine/field_space.hpp"
+#if defined(E3MD_HAVE_CUDA)
 #include "kernels/cuda_launchers.hpp"
+#endif
 #include "tests/nequip/nequip_test_support.hpp"
 
 using namespace e3md;
@@ -35,13 +37,8 @@ void compare(const Evaluation& cpu, const Evaluation& gpu, double tol, double en
     for (int b = 0; b < 3; ++b) EXPECT_NEAR(gpu.virial(a, b), cpu.virial(a, b), tol * vmax);
 }
 
-}  // namespace
-
-TEST(NequipCuda, MatchesCpuInBothPrecisionsAndMpiModes) {
-  if (kernels::cuda::device_count() == 0)
-    GTEST_SKIP() << "no CUDA device visible: CUDA-vs-CPU comparison skipped";
-  std::vector<GpuAwareMpi> modes{GpuAwareMpi::kStaged};
-  if (mpi_reads_cuda_memory()) modes.push_back(GpuAwareMpi::kDirect);
+// Every model (except the refused ssp one), stored and distorted structures, both precisions, each MPI mode.
+void check_device(NequipDevice device, const std::vector<GpuAwareMpi>& modes, const std::string& prefix) {
   int evaluated = 0;
   for (const auto& path : model_files()) {
     const std::string name = path.filename().string();
@@ -51,13 +48,14 @@ TEST(NequipCuda, MatchesCpuInBothPrecisionsAndMpiModes) {
     for (const auto precision : {NequipPrecision::kFloat64, NequipPrecision::kFloat32}) {
       auto cpu = std::make_shared<NequipPotential>(M, precision);
       for (const GpuAwareMpi mode : modes) {
-        auto gpu = std::make_shared<NequipPotential>(M, precision, NequipDevice::kCuda, mode);
-        SCOPED_TRACE(gpu->backend() + " " + to_string(precision));
-        EXPECT_EQ(gpu->backend().rfind("cuda:", 0), 0u);
+        auto dev = std::make_shared<NequipPotential>(M, precision, device, mode);
+        SCOPED_TRACE(dev->backend() + " " + to_string(precision));
+        EXPECT_EQ(dev->backend().rfind(prefix, 0), 0u);
+        EXPECT_NE(dev->backend().find(mode == GpuAwareMpi::kStaged ? "staged" : "handed"), std::string::npos);
         for (std::size_t r = 0; r < M.references.size(); ++r) {
           const Structure base = structure_of(M, M.references[r]);
           for (const Structure& s : {base, distorted_supercell(base, static_cast<unsigned>(3 + r))}) {
-            const Evaluation a = evaluate(M, cpu, s), b = evaluate(M, gpu, s);
+            const Evaluation a = evaluate(M, cpu, s), b = evaluate(M, dev, s);
             if (precision == NequipPrecision::kFloat64) {
               compare(a, b, 1e-10, std::abs(a.energy));
             } else {
@@ -69,6 +67,24 @@ TEST(NequipCuda, MatchesCpuInBothPrecisionsAndMpiModes) {
     }
     ++evaluated;
   }
-  if (root()) std::printf("%d rank(s): %d models on the GPU\n", ranks(), evaluated);
+  if (root()) std::printf("%d rank(s): %d models on %s\n", ranks(), evaluated, to_string(device));
   EXPECT_GE(evaluated, 6);
+}
+
+}  // namespace
+
+TEST(NequipDevice, HostReferenceOfTheDeviceNetworkMatchesCpu) {
+  check_device(NequipDevice::kHostReference, {GpuAwareMpi::kDirect, GpuAwareMpi::kStaged}, "host reference");
+}
+
+TEST(NequipDevice, CudaMatchesCpuInBothPrecisionsAndMpiModes) {
+#if defined(E3MD_HAVE_CUDA)
+  if (kernels::cuda::device_count() == 0)
+    GTEST_SKIP() << "no CUDA device visible: CUDA-vs-CPU comparison skipped";
+  std::vector<GpuAwareMpi> modes{GpuAwareMpi::kStaged};
+  if (mpi_reads_cuda_memory()) modes.push_back(GpuAwareMpi::kDirect);
+  check_device(NequipDevice::kCuda, modes, "cuda:");
+#else
+  GTEST_SKIP() << "built without CUDA (-DE3MD_CUDA=ON): the CUDA network is not built";
+#endif
 }
