@@ -14,12 +14,10 @@ namespace {
 
 namespace ref = kernels::ref;
 
-struct ReferenceOps {
+struct ReferenceOps : ref::Launchers {
   template <class T>
   using Array = std::vector<T>;
   struct Store {};
-  template <class Real>
-  using ConvWorkspace = ref::ConvRefWorkspace<Real>;
 
   // Host plans are used in place (they live as long as the network); the convolution drops the CPU
   // launchers' channel-last layout as the CUDA upload does.
@@ -38,40 +36,6 @@ struct ReferenceOps {
   static void to_host(void* host, const void* src, std::size_t bytes) { std::memcpy(host, src, bytes); }
   static void copy(void* dst, const void* src, std::size_t bytes) { std::memmove(dst, src, bytes); }
   static void zero(void* p, std::size_t bytes) { std::memset(p, 0, bytes); }
-
-  template <class Real>
-  static void linear_forward(const kernels::LinearView<Real>& L, long n, const Real* x, const int* t,
-                             Real* y) {
-    ref::linear_forward(L, n, x, t, y);
-  }
-  template <class Real>
-  static void linear_backward(const kernels::LinearView<Real>& L, long n, const Real* gy, const int* t,
-                              Real* gx) {
-    ref::linear_backward(L, n, gy, t, gx);
-  }
-  template <class Real>
-  static void gate_forward(const kernels::GateView<Real>& G, long n, const Real* x, Real* y) {
-    ref::gate_forward(G, n, x, y);
-  }
-  template <class Real>
-  static void gate_backward(const kernels::GateView<Real>& G, long n, const Real* x, const Real* gy,
-                            Real* gx) {
-    ref::gate_backward(G, n, x, gy, gx);
-  }
-  template <class Real>
-  static void conv_forward(const kernels::ConvView<Real>& C, const kernels::EdgeList<Real>& E, long nc,
-                           const Real* x, Real* A, ConvWorkspace<Real>& ws) {
-    ref::conv_forward(C, E, nc, x, A, ws);
-  }
-  template <class Real>
-  static void conv_backward(const kernels::ConvView<Real>& C, const kernels::EdgeList<Real>& E, const Real* x,
-                            const Real* gA, Real* gx, Real* gr, ConvWorkspace<Real>& ws) {
-    ref::conv_backward(C, E, x, gA, gx, gr, ws);
-  }
-  template <class Real>
-  static void add(long n, const Real* x, Real* y) {
-    ref::add(n, x, y);
-  }
 
   static std::string select_device() { return "host reference of the device network"; }
   // MPI reads host memory: auto hands it the buffers.
