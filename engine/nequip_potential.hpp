@@ -10,6 +10,9 @@
 //
 // float32: weights, features, messages and their gradients are float; edge vectors are formed in double and
 // rounded once; per-atom energies, the total energy, forces and the virial are summed in double.
+//
+// The network runs on the CPU launchers or, with NequipDevice::kCuda, on the GPU (engine/nequip_network.hpp);
+// the potential forms edges, energies, forces and the virial on the host either way.
 #pragma once
 
 #include <memory>
