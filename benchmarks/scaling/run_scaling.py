@@ -114,6 +114,10 @@ def main():
     ap.add_argument("--lmax", type=int, default=2, help="--project without --model: l_max (parity on)")
     ap.add_argument("--features", type=int, default=32, help="--project without --model: features per irrep")
     ap.add_argument("--r-max", type=float, default=4.3, help="--project without --model: cutoff (Å)")
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                    help="NequIP network on the CPU or on the GPUs (one rank per GPU: --ranks up to the GPU count)")
+    ap.add_argument("--gpu-aware-mpi", choices=["auto", "true", "false"], default="auto",
+                    help="--device cuda: hand MPI device buffers (true), stage through host memory (false), or ask MPI")
     ap.add_argument("--out", default="out/scaling")
     args = ap.parse_args()
     root = pathlib.Path(__file__).resolve().parents[2]
@@ -126,8 +130,12 @@ def main():
             r_max = args.r_max
         project(dims, r_max)
         return
+    if args.device != "cpu" and not args.model:
+        raise SystemExit("--device cuda runs a NequIP model on the GPU; pass --model M.h5")
     potential = (f"  model: {os.path.abspath(args.model)}\n" if args.model
                  else f"  classical: {root / 'inputs/potentials/pedone_lipon.yaml'}\n")
+    if args.device != "cpu":
+        potential += f"  device: {args.device}\n  gpu_aware_mpi: {args.gpu_aware_mpi}\n"
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
