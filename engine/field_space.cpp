@@ -69,9 +69,23 @@ void* FieldSpace::ghost_sums(std::size_t bytes) { return grow(ghost_, bytes); }
 
 char* FieldSpace::host_buffer(std::size_t slot, std::size_t bytes) {
   if (host_.size() <= slot) host_.resize(slot + 1);
-  if (host_[slot].size() < bytes) host_[slot].resize(bytes);
-  return host_[slot].data();
+  Block& b = host_[slot];
+  if (b.bytes < bytes) {
+    release_host(b.p);
+    b = Block{};
+    b.p = allocate_host(bytes);
+    b.bytes = bytes;
+  }
+  return static_cast<char*>(b.p);
 }
+
+void* FieldSpace::allocate_host(std::size_t bytes) {
+  void* p = std::malloc(bytes ? bytes : 1);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+void FieldSpace::release_host(void* p) noexcept { std::free(p); }
 
 void FieldSpace::release_all() noexcept {
   for (auto* list : {&buffers_, &indices_}) {
@@ -80,15 +94,13 @@ void FieldSpace::release_all() noexcept {
   }
   release(ghost_.p);
   ghost_ = Block{};
+  for (Block& b : host_) release_host(b.p);
+  host_.clear();
 }
 
-void* HostFieldSpace::allocate(std::size_t bytes) {
-  void* p = std::malloc(bytes ? bytes : 1);
-  if (!p) throw std::bad_alloc();
-  return p;
-}
+void* HostFieldSpace::allocate(std::size_t bytes) { return allocate_host(bytes); }
 
-void HostFieldSpace::release(void* p) noexcept { std::free(p); }
+void HostFieldSpace::release(void* p) noexcept { release_host(p); }
 
 void HostFieldSpace::to_space(void* dst, const void* host, std::size_t bytes) {
   if (bytes) std::memcpy(dst, host, bytes);

@@ -47,6 +47,9 @@ class FieldSpace {
   // the space's order; to_host returns once the host copy is complete, synchronize() once all is done.
   virtual void* allocate(std::size_t bytes) = 0;
   virtual void release(void* p) noexcept = 0;
+  // Host memory for staging (a GPU backend gives page-locked memory, which copies at full bus speed).
+  virtual void* allocate_host(std::size_t bytes);
+  virtual void release_host(void* p) noexcept;
   virtual void to_space(void* dst, const void* host, std::size_t bytes) = 0;
   virtual void to_host(void* host, const void* src, std::size_t bytes) = 0;
   virtual void copy(void* dst, const void* src, std::size_t bytes) = 0;
@@ -82,9 +85,8 @@ class FieldSpace {
 
   bool mpi_direct_ = false;
   std::uint64_t staged_bytes_ = 0;
-  std::vector<Block> buffers_, indices_;
+  std::vector<Block> buffers_, indices_, host_;
   Block ghost_;
-  std::vector<std::vector<char>> host_;
 };
 
 // Host memory behind the FieldSpace interface, in either MPI mode; counts its kernel calls so that tests can

@@ -12,6 +12,8 @@ CudaFieldSpace::CudaFieldSpace(GpuAwareMpi mode) {
 
 void* CudaFieldSpace::allocate(std::size_t bytes) { return cu::device_alloc(bytes ? bytes : 1); }
 void CudaFieldSpace::release(void* p) noexcept { cu::device_free(p); }
+void* CudaFieldSpace::allocate_host(std::size_t bytes) { return cu::host_alloc_pinned(bytes ? bytes : 1); }
+void CudaFieldSpace::release_host(void* p) noexcept { cu::host_free_pinned(p); }
 void CudaFieldSpace::to_space(void* dst, const void* host, std::size_t bytes) {
   if (bytes) cu::copy_to_device(dst, host, bytes);
 }

@@ -15,6 +15,8 @@ class CudaFieldSpace : public FieldSpace {
   std::string name() const override { return mpi_direct() ? "cuda (MPI direct)" : "cuda (MPI staged)"; }
   void* allocate(std::size_t bytes) override;
   void release(void* p) noexcept override;
+  void* allocate_host(std::size_t bytes) override;  // page-locked (cudaMallocHost)
+  void release_host(void* p) noexcept override;
   void to_space(void* dst, const void* host, std::size_t bytes) override;
   void to_host(void* host, const void* src, std::size_t bytes) override;
   void copy(void* dst, const void* src, std::size_t bytes) override;

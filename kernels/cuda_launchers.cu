@@ -190,6 +190,14 @@ void* device_alloc(std::size_t bytes) {
 void device_free(void* p) noexcept {
   if (p) cudaFree(p);
 }
+void* host_alloc_pinned(std::size_t bytes) {
+  void* p = nullptr;
+  check(cudaMallocHost(&p, bytes), "cudaMallocHost");
+  return p;
+}
+void host_free_pinned(void* p) noexcept {
+  if (p) cudaFreeHost(p);
+}
 void copy_to_device(void* dst, const void* src, std::size_t bytes) {
   check(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice), "cudaMemcpy to device");
 }

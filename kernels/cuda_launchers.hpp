@@ -21,6 +21,9 @@ namespace e3md::kernels::cuda {
 int device_count();
 void* device_alloc(std::size_t bytes);
 void device_free(void* p) noexcept;
+// Page-locked host memory (staging buffers: copies run at full bus speed).
+void* host_alloc_pinned(std::size_t bytes);
+void host_free_pinned(void* p) noexcept;
 void copy_to_device(void* dst, const void* src, std::size_t bytes);
 void copy_to_host(void* dst, const void* src, std::size_t bytes);
 void copy_on_device(void* dst, const void* src, std::size_t bytes);
