@@ -40,17 +40,18 @@ void end_flight(HaloExchange::Impl& m, int kind, const void* data, int width, co
   m.requests.clear();
 }
 
-// Copies the sendlist rows of a swap into its buffer; a self-swap also writes them into its ghost block.
-// Returns the buffer.
+// Gathers the sendlist rows of a swap into its buffer, or for a self-swap straight into its ghost block (the
+// sendlist rows all lie before it). Returns where they went.
 template <typename Real>
-Real* pack_swap(const Swap& sw, int rank, Real* data, std::size_t uw, std::vector<Real>& buf) {
+const Real* pack_swap(const Swap& sw, int rank, Real* data, std::size_t uw, std::vector<Real>& buf) {
   const std::size_t nsend = sw.sendlist.size();
-  if (buf.size() < nsend * uw) buf.resize(nsend * uw);
-  kernels::gather_rows_cpu(static_cast<long>(nsend), static_cast<int>(uw), sw.sendlist.data(), data,
-                           buf.data());
-  if (sw.sendproc == rank)
-    std::copy(buf.data(), buf.data() + nsend * uw, data + static_cast<std::size_t>(sw.first_recv) * uw);
-  return buf.data();
+  Real* dst = data + static_cast<std::size_t>(sw.first_recv) * uw;
+  if (sw.sendproc != rank) {
+    if (buf.size() < nsend * uw) buf.resize(nsend * uw);
+    dst = buf.data();
+  }
+  kernels::gather_rows_cpu(static_cast<long>(nsend), static_cast<int>(uw), sw.sendlist.data(), data, dst);
+  return dst;
 }
 
 }  // namespace

@@ -1,12 +1,12 @@
 // Forward and reverse exchange of a per-atom field that lives in a FieldSpace (device memory), over the
 // swaps recorded by borders(), in the order and with the sums of the host exchange (halo_features.cpp).
 //
-// Per swap, forward: the space gathers the sendlist rows into the swap's buffer; a self-swap copies it onto
-// its ghost block; otherwise MPI sends the buffer and receives straight into the ghost block (direct), or
-// the buffer is copied to host memory, sent, received into host memory and copied onto the ghost block
-// (staged). Reverse runs the swaps backwards on a copy of the ghost block in the space (relayed ghosts sum
-// their copies there, the caller's ghost rows stay as they were) and adds what comes back with the space's
-// add-back kernel. Sendlists are uploaded to the space once per borders().
+// Per swap, forward: a self-swap gathers the sendlist rows straight onto its ghost block; otherwise the
+// space gathers them into the swap's buffer, and MPI sends the buffer and receives straight into the ghost
+// block (direct), or the buffer is copied to host memory, sent, received into host memory and copied onto
+// the ghost block (staged). Reverse runs the swaps backwards on a copy of the ghost block in the space
+// (relayed ghosts sum their copies there, the caller's ghost rows stay as they were) and adds what comes
+// back with the space's add-back kernel. Sendlists are uploaded to the space once per borders().
 #include <mpi.h>
 
 #include "engine/field_space.hpp"
@@ -18,9 +18,9 @@ using namespace halo_detail;
 
 namespace {
 
-// Sends `send_count` values of `send` to rank `to` and receives `recv_count` into `recv` from rank `from`, both
-// in the space's memory: handed to MPI as they are, or staged through the swap's two host buffers. On return
-// the message is in `recv` (written by MPI, or copied in from the host).
+// Sends `send_count` values of `send` to rank `to` and receives `recv_count` into `recv` from rank `from`,
+// both in the space's memory: handed to MPI as they are, or staged through the swap's two host buffers. On
+// return the message is in `recv` (written by MPI, or copied in from the host).
 template <typename Real>
 void sendrecv(FieldSpace& space, std::size_t slot, const Real* send, int send_count, int to, Real* recv,
               int recv_count, int from, int tag, MPI_Comm comm) {
@@ -54,14 +54,14 @@ void HaloExchange::forward_space_impl(FieldSpace& space, Real* data, int width) 
     const Swap& sw = m.swaps[static_cast<std::size_t>(w)];
     const auto slot = static_cast<std::size_t>(w);
     const std::size_t nsend = sw.sendlist.size();
-    auto* buf = static_cast<Real*>(space.buffer(slot, nsend * uw * sizeof(Real)));
     const int* index = space.index(slot, m.generation, sw.sendlist);
-    space.gather_rows(static_cast<long>(nsend), width, index, data, buf);
     Real* dst = data + static_cast<std::size_t>(sw.first_recv) * uw;
-    if (sw.sendproc == rank_) {
-      space.copy(dst, buf, nsend * uw * sizeof(Real));
+    if (sw.sendproc == rank_) {  // straight into the ghost block (the sendlist rows all lie before it)
+      space.gather_rows(static_cast<long>(nsend), width, index, data, dst);
       continue;
     }
+    auto* buf = static_cast<Real*>(space.buffer(slot, nsend * uw * sizeof(Real)));
+    space.gather_rows(static_cast<long>(nsend), width, index, data, buf);
     sendrecv(space, slot, static_cast<const Real*>(buf), static_cast<int>(nsend * uw), sw.sendproc, dst,
              sw.nrecv * width, sw.recvproc, kTagForward + w, cart_);
     if (sw.sendproc != MPI_PROC_NULL) bytes_sent_ += nsend * uw * sizeof(Real);
