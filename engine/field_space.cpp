@@ -36,13 +36,11 @@ bool mpi_reads_cuda_memory() {
 #endif
 }
 
-void* FieldSpace::grow(Block& b, std::size_t bytes) {
+void* FieldSpace::grow(Block& b, std::size_t bytes, bool host) {
   if (b.bytes < bytes) {
-    release(b.p);
-    b.p = nullptr;
-    b.bytes = 0;
-    b.generation = 0;
-    b.p = allocate(bytes);
+    host ? release_host(b.p) : release(b.p);
+    b = Block{};
+    b.p = host ? allocate_host(bytes) : allocate(bytes);
     b.bytes = bytes;
   }
   return b.p;
@@ -69,14 +67,7 @@ void* FieldSpace::ghost_sums(std::size_t bytes) { return grow(ghost_, bytes); }
 
 char* FieldSpace::host_buffer(std::size_t slot, std::size_t bytes) {
   if (host_.size() <= slot) host_.resize(slot + 1);
-  Block& b = host_[slot];
-  if (b.bytes < bytes) {
-    release_host(b.p);
-    b = Block{};
-    b.p = allocate_host(bytes);
-    b.bytes = bytes;
-  }
-  return static_cast<char*>(b.p);
+  return static_cast<char*>(grow(host_[slot], bytes, true));
 }
 
 void* FieldSpace::allocate_host(std::size_t bytes) {

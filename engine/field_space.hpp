@@ -81,7 +81,8 @@ class FieldSpace {
     std::size_t bytes = 0;
     std::uint64_t generation = 0;
   };
-  void* grow(Block& b, std::size_t bytes);
+  // Reallocates b (in the space, or host memory for staging) when it holds fewer than `bytes`.
+  void* grow(Block& b, std::size_t bytes, bool host = false);
 
   bool mpi_direct_ = false;
   std::uint64_t staged_bytes_ = 0;
