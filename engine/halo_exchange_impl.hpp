@@ -81,8 +81,8 @@ struct HaloExchange::Impl {
   bool ghosts_valid = false;  // borders() ran since the last exchange()
   int nlocal_built = 0;
   int nghost_built = 0;
-  std::uint64_t generation =
-      0;                      // of the swap lists, unique across halos (device copies of the lists follow it)
+  // Of the swap lists, unique across halos: device copies of the lists are uploaded again when it changes.
+  std::uint64_t generation = 0;
   std::vector<Vec3> x_owner;  // owner position of each ghost, indexed by ghost index − nlocal
   std::vector<halo_detail::GhostRecord> gsend, grecv;
   std::vector<halo_detail::MigrantRecord> msend, mrecv;

@@ -30,14 +30,14 @@ inline std::size_t un(long v) { return static_cast<std::size_t>(v); }
 
 // Grow-only arrays, with headroom: the edge count changes a little every step and must not cost an
 // allocation each time.
-template <class Ops, class A>
+template <class A>
 void fit(A& a, std::size_t n) {
   if (a.size() < n) a = A(n + n / 4);
 }
 
 template <class Ops, class A, class T>
 void put(A& a, const T* host, std::size_t n) {
-  fit<Ops>(a, n);
+  fit(a, n);
   if (n) Ops::to_device(a.data(), host, n * sizeof(T));
 }
 
@@ -52,8 +52,8 @@ struct DeviceLayer {
   k::LinearView<Real> lin1, lin2, sc;
   k::ConvView<Real> conv;
   k::GateView<Real> gate;
-  typename Ops::template Array<Real> x,
-      z;  // saved for the backward pass: linear_1 output (all rows), pre-activation
+  // Saved for the backward pass: linear_1 output (all rows), pre-activation.
+  typename Ops::template Array<Real> x, z;
 };
 
 // The network on a backend; NequipNetwork's interface.
@@ -118,16 +118,16 @@ const Real* DeviceNetwork<Real, Ops>::forward(const std::vector<int>& types, int
   onehot_host_.assign(un(na) * un(T), Real(0));
   for (long i = 0; i < na; ++i) onehot_host_[un(i) * un(T) + un(types[un(i)])] = Real(1);
   put<Ops>(onehot_, onehot_host_.data(), onehot_host_.size());
-  fit<Ops>(h_[0], un(na) * un(plans_.chem.irreps_out().dim()));
+  fit(h_[0], un(na) * un(plans_.chem.irreps_out().dim()));
   Ops::linear_forward(chem_, na, onehot_.data(), nullptr, h_[0].data());
   const k::EdgeList<Real> E = edges();
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const auto& P = plans_.layers[l];
     auto& D = layers_[l];
-    fit<Ops>(D.x, un(na) * un(P.dim_in));
-    fit<Ops>(D.z, un(nl) * un(P.dim_z));
-    fit<Ops>(A_, un(nl) * un(P.dim_mid));
-    fit<Ops>(h_[l + 1], un(nl) * un(P.dim_out));
+    fit(D.x, un(na) * un(P.dim_in));
+    fit(D.z, un(nl) * un(P.dim_z));
+    fit(A_, un(nl) * un(P.dim_mid));
+    fit(h_[l + 1], un(nl) * un(P.dim_out));
     // Layer 0's input is a per-type constant, known for ghosts too; later layers' ghost rows come from
     // their owners.
     Ops::linear_forward(D.lin1, l == 0 ? na : nl, h_[l].data(), nullptr, D.x.data());
@@ -135,15 +135,15 @@ const Real* DeviceNetwork<Real, Ops>::forward(const std::vector<int>& types, int
     Ops::conv_forward(D.conv, E, nl, D.x.data(), A_.data(), ws_);
     Ops::linear_forward(D.lin2, nl, A_.data(), nullptr, D.z.data());
     if (P.use_sc) {
-      fit<Ops>(sc_, un(nl) * un(P.dim_z));
+      fit(sc_, un(nl) * un(P.dim_z));
       Ops::linear_forward(D.sc, nl, h_[l].data(), types_.data(), sc_.data());
       Ops::add(static_cast<long>(nl) * P.dim_z, sc_.data(), D.z.data());
     }
     Ops::gate_forward(D.gate, nl, D.z.data(), h_[l + 1].data());
     if (P.resnet) Ops::add(static_cast<long>(nl) * P.dim_out, h_[l].data(), h_[l + 1].data());
   }
-  fit<Ops>(hid_, un(nl) * un(plans_.out1.irreps_out().dim()));
-  fit<Ops>(eraw_, un(nl));
+  fit(hid_, un(nl) * un(plans_.out1.irreps_out().dim()));
+  fit(eraw_, un(nl));
   Ops::linear_forward(out1_, nl, h_.back().data(), nullptr, hid_.data());
   Ops::linear_forward(out2_, nl, hid_.data(), nullptr, eraw_.data());
   eraw_host_.resize(un(nl));
@@ -159,21 +159,21 @@ const Real* DeviceNetwork<Real, Ops>::backward(const std::vector<int>& types, in
   const k::EdgeList<Real> E = edges();
   const int dl = layers_.empty() ? plans_.chem.irreps_out().dim() : plans_.layers.back().dim_out;
   put<Ops>(ge_, this->ge.data(), un(nl));
-  fit<Ops>(ghid_, un(nl) * un(plans_.out1.irreps_out().dim()));
-  fit<Ops>(gh_, un(nl) * un(dl));
+  fit(ghid_, un(nl) * un(plans_.out1.irreps_out().dim()));
+  fit(gh_, un(nl) * un(dl));
   Ops::linear_backward(out2_, nl, ge_.data(), nullptr, ghid_.data());
   Ops::linear_backward(out1_, nl, ghid_.data(), nullptr, gh_.data());
-  fit<Ops>(gr_, 3 * ne);
+  fit(gr_, 3 * ne);
   zero<Ops>(gr_, 3 * ne);
   for (std::size_t l = layers_.size(); l-- > 0;) {
     const auto& P = plans_.layers[l];
     auto& D = layers_[l];
     const std::size_t lin = un(nl) * un(P.dim_in);
-    fit<Ops>(gz_, un(nl) * un(P.dim_z));
-    fit<Ops>(gA_, un(nl) * un(P.dim_mid));
-    fit<Ops>(tmp_, lin);
-    fit<Ops>(gprev_, lin);
-    fit<Ops>(gx_, un(na) * un(P.dim_in));
+    fit(gz_, un(nl) * un(P.dim_z));
+    fit(gA_, un(nl) * un(P.dim_mid));
+    fit(tmp_, lin);
+    fit(gprev_, lin);
+    fit(gx_, un(na) * un(P.dim_in));
     Ops::gate_backward(D.gate, nl, D.z.data(), gh_.data(), gz_.data());
     if (P.resnet) {
       Ops::copy(gprev_.data(), gh_.data(), lin * sizeof(Real));
