@@ -32,8 +32,8 @@ struct DeckPotential {
   YAML::Node inline_params;           // classical parameters given inline
   std::string precision = "float64";  // float64 | float32 (NequIP)
   std::string device = "cpu";         // cpu | cuda (NequIP)
-  std::string gpu_aware_mpi =
-      "auto";  // auto | true | false (device: cuda): MPI handed device buffers or staged
+  // auto | true | false (device: cuda): MPI handed device buffers, or messages staged through host memory
+  std::string gpu_aware_mpi = "auto";
   std::string source;
 };
 
